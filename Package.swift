@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// camlab — a Swift teaching lab for class activation maps. GPL-3.0-or-later (it links GNU readline).
+//
+// The targets, from the bottom up:
+//   CamlabKernels (C)  fast GEMM micro-kernels with runtime CPU dispatch
+//   CamlabCore         tensors and reverse-mode autodiff; depends on nothing else
+//   CamlabNN           layers, the camlab-model/1 file, optimizers, training
+//   CamlabMethods      one file per CAM method, on a shared pipeline
+//   CamlabImaging      PNG (libpng) and other image files (libgd)
+//   CamlabData         the synthetic datasets with ground-truth masks, image folders
+//   camlab             the command line: parses arguments, calls the libraries
+import PackageDescription
+
+let package = Package(
+    name: "camlab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "camlab", targets: ["camlab"]),
+        .library(name: "CamlabCore", targets: ["CamlabCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: Core — tensors and reverse-mode autodiff.
+        // The GEMM micro-kernels carry per-function target attributes (AVX-512, AVX2+FMA) chosen at
+        // run time, so no -march flag is needed and one binary runs on any x86-64 and on arm64.
+        .target(name: "CamlabKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CamlabCore", dependencies: ["CamlabKernels"]),
+
+        // MARK: Neural networks — layers, the model file, optimizers, training.
+        .target(name: "CamlabNN", dependencies: ["CamlabCore"]),
+
+        // MARK: Methods — one file per CAM method, on a shared pipeline.
+        .target(name: "CamlabMethods", dependencies: ["CamlabCore", "CamlabNN"]),
+
+        // MARK: Imaging and data — C libraries behind thin shims, each imported by one target.
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CGD", path: "Sources/CGD", pkgConfig: "gdlib", providers: [.apt(["libgd-dev"])]),
+        .target(name: "CamlabImaging", dependencies: ["CPNG", "CGD"]),
+        .target(name: "CamlabData", dependencies: ["CamlabImaging", "CamlabCore"]),
+
+        // MARK: Executables
+        .executableTarget(name: "camlab", dependencies: [
+            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
+
+        // MARK: Tests
+        .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"]),
+        .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"]),
+        .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

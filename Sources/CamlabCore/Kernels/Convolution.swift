@@ -1,0 +1,266 @@
+import Dispatch
+
+/// Shapes of a 2-D convolution: input [batch, inChannels, inHeight, inWidth] (NCHW), weight
+/// [outChannels, inChannels, kernelHeight, kernelWidth] (OIHW), zero padding on every side.
+public struct ConvolutionGeometry: Hashable, Sendable {
+    public var batch: Int
+    public var inChannels: Int
+    public var inHeight: Int
+    public var inWidth: Int
+    public var outChannels: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var stride: Int
+    public var padding: Int
+
+    public var outHeight: Int { (inHeight + 2 * padding - kernelHeight) / stride + 1 }
+    public var outWidth: Int { (inWidth + 2 * padding - kernelWidth) / stride + 1 }
+
+    public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) {
+        precondition(batch >= 0 && inChannels > 0 && outChannels > 0, "convolution: bad channel counts")
+        precondition(kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
+                     "convolution: bad kernel, stride or padding")
+        precondition(inHeight + 2 * padding >= kernelHeight && inWidth + 2 * padding >= kernelWidth,
+                     "convolution: kernel larger than the padded input")
+        self.batch = batch
+        self.inChannels = inChannels
+        self.inHeight = inHeight
+        self.inWidth = inWidth
+        self.outChannels = outChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// Elements of one input image, C·H·W.
+    var inputImageSize: Int { inChannels * inHeight * inWidth }
+    /// Elements of one output image, O·Ho·Wo.
+    var outputImageSize: Int { outChannels * outPixels }
+    /// Output positions per image, Ho·Wo: the n of the per-image GEMM.
+    var outPixels: Int { outHeight * outWidth }
+    /// Weights per output channel, C·kh·kw: the k of the forward GEMM (rows of the column matrix).
+    var patchSize: Int { inChannels * kernelHeight * kernelWidth }
+    /// A 1×1 kernel with stride 1 and no padding reads the image itself as its column matrix.
+    var imageIsColumnMatrix: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+    }
+}
+
+// Convolution as matrix multiply, per image n:
+//   columns = im2col(x[n])                  [C·kh·kw, Ho·Wo]   columns[(c,i,j), (ho,wo)] = x[c, ho·s−p+i, wo·s−p+j]
+//   y[n]    = W · columns                   [O, Ho·Wo]         W viewed as [O, C·kh·kw]
+//   dx[n]   = col2im(Wᵀ · gy[n])            col2im adds each column entry back to the pixel it came from
+//   dW     += gy[n] · columnsᵀ              [O, C·kh·kw]
+extension Kernels {
+    /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N,c, ho*s - p + i, wo*s - p + j]
+    /// (PyTorch conv2d, NCHW, OIHW, zero padding, no bias). Overwrites output.
+    public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                              output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        defer { scratch.free() }
+        forEachImageRange(g) { worker, images, parallelGEMM in
+            let columns = scratch.buffer(of: worker)
+            for n in images {
+                let image = input + n * g.inputImageSize
+                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
+                gemm(parallel: parallelGEMM, m: g.outChannels, n: g.outPixels, k: g.patchSize,
+                     a: weight, lda: g.patchSize, transposeA: false,
+                     b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
+                     transposeB: false,
+                     c: output + n * g.outputImageSize, ldc: g.outPixels, accumulate: false)
+            }
+        }
+    }
+
+    /// The adjoint of conv2d in its input (a transposed convolution): dx[N,C,H,W] from
+    /// gy[N,O,Ho,Wo] and w. Overwrites inputGradient.
+    public static func conv2dInputGradient(outputGradient: UnsafePointer<Float>,
+                                           weight: UnsafePointer<Float>,
+                                           inputGradient: UnsafeMutablePointer<Float>,
+                                           geometry g: ConvolutionGeometry) {
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        defer { scratch.free() }
+        forEachImageRange(g) { worker, images, parallelGEMM in
+            for n in images {
+                let imageGradient = inputGradient + n * g.inputImageSize
+                // Wᵀ·gy lands straight in dx when the columns are the image itself.
+                let columnGradient = g.imageIsColumnMatrix ? imageGradient : scratch.buffer(of: worker)
+                gemm(parallel: parallelGEMM, m: g.patchSize, n: g.outPixels, k: g.outChannels,
+                     a: weight, lda: g.patchSize, transposeA: true,
+                     b: outputGradient + n * g.outputImageSize, ldb: g.outPixels, transposeB: false,
+                     c: columnGradient, ldc: g.outPixels, accumulate: false)
+                if !g.imageIsColumnMatrix {
+                    col2im(columns: columnGradient, image: imageGradient, geometry: g)
+                }
+            }
+        }
+    }
+
+    /// The adjoint of conv2d in its weight:
+    /// dw[O,C,kh,kw] = Σ_n,ho,wo gy[n,O,ho,wo] · x[n,C,ho*s-p+i, wo*s-p+j]. Overwrites weightGradient.
+    public static func conv2dWeightGradient(input: UnsafePointer<Float>,
+                                            outputGradient: UnsafePointer<Float>,
+                                            weightGradient: UnsafeMutablePointer<Float>,
+                                            geometry g: ConvolutionGeometry) {
+        let weightCount = g.outChannels * g.patchSize
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        let workers = workerCount(for: g)
+        // Per worker: its column matrix, then its partial dw (worker 0 sums into weightGradient).
+        let scratch = Scratch(workers: workers, floatsPerWorker: columnCount + weightCount)
+        defer { scratch.free() }
+        weightGradient.update(repeating: 0, count: weightCount)
+        forEachImageRange(g) { worker, images, parallelGEMM in
+            let columns = scratch.buffer(of: worker)
+            let dw = worker == 0 ? weightGradient : columns + columnCount
+            for n in images {
+                let image = input + n * g.inputImageSize
+                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
+                gemm(parallel: parallelGEMM, m: g.outChannels, n: g.patchSize, k: g.outPixels,
+                     a: outputGradient + n * g.outputImageSize, lda: g.outPixels, transposeA: false,
+                     b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
+                     transposeB: true,
+                     c: dw, ldc: g.patchSize, accumulate: worker == 0 || n > images.lowerBound)
+            }
+        }
+        // Partial sums are added in worker order, so the result does not depend on timing.
+        for worker in 1..<max(1, workers) {
+            let partial = scratch.buffer(of: worker) + columnCount
+            for index in 0..<weightCount { weightGradient[index] += partial[index] }
+        }
+    }
+
+    // MARK: - Scheduling
+
+    /// Threads used for a batch: one per image range when the batch has several images,
+    /// otherwise one (and the GEMM itself goes parallel).
+    private static func workerCount(for g: ConvolutionGeometry) -> Int {
+        g.batch >= 2 ? min(g.batch, Kernels.workerCount) : 1
+    }
+
+    /// One allocation per call, split into a buffer per worker.
+    private struct Scratch {
+        let base: UnsafeMutablePointer<Float>
+        let floatsPerWorker: Int
+
+        init(workers: Int, floatsPerWorker: Int) {
+            self.floatsPerWorker = floatsPerWorker
+            base = .allocate(capacity: max(1, workers * floatsPerWorker))
+        }
+
+        func buffer(of worker: Int) -> UnsafeMutablePointer<Float> { base + worker * floatsPerWorker }
+        func free() { base.deallocate() }
+    }
+
+    /// Runs `body` on contiguous, equal ranges of images, one range per worker. Static ranges (not
+    /// work stealing) keep the weight-gradient sums in a fixed order. `parallelGEMM` tells the body
+    /// whether its GEMMs should use the cores themselves (there is a single worker) or not.
+    private static func forEachImageRange(
+        _ g: ConvolutionGeometry,
+        _ body: (_ worker: Int, _ images: Range<Int>, _ parallelGEMM: Bool) -> Void
+    ) {
+        guard g.batch > 0 else { return }
+        let workers = workerCount(for: g)
+        if workers == 1 {
+            body(0, 0..<g.batch, true)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                body(worker, (g.batch * worker / workers)..<(g.batch * (worker + 1) / workers), false)
+            }
+        }
+    }
+
+    private static func gemm(parallel: Bool, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                             b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        if parallel {
+            gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                 b: b, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc, accumulate: accumulate)
+        } else {
+            gemmOnCallingThread(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                                b: b, ldb: ldb, transposeB: transposeB,
+                                c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    // MARK: - im2col and its adjoint
+
+    /// For output column `wo` to read input column wo·s − p + j inside [0, width), wo must lie in
+    /// the returned range.
+    @inline(__always)
+    private static func validOutputColumns(offset j: Int, g: ConvolutionGeometry) -> Range<Int> {
+        // wo·s − p + j ≥ 0  ⇔  wo ≥ ceil((p − j) / s);   wo·s − p + j ≤ W − 1  ⇔  wo ≤ floor((W − 1 + p − j) / s)
+        let low = max(0, (g.padding - j + g.stride - 1) / g.stride)
+        let highNumerator = g.inWidth - 1 + g.padding - j
+        let high = highNumerator < 0 ? -1 : min(g.outWidth - 1, highNumerator / g.stride)
+        return low..<max(low, high + 1)
+    }
+
+    /// columns[(c·kh + i)·kw + j, ho·Wo + wo] = image[c, ho·s − p + i, wo·s − p + j], zero outside.
+    static func im2col(image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                       geometry g: ConvolutionGeometry) {
+        let (outHeight, outWidth, s, p) = (g.outHeight, g.outWidth, g.stride, g.padding)
+        var row = columns
+        for c in 0..<g.inChannels {
+            let plane = image + c * g.inHeight * g.inWidth
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let valid = validOutputColumns(offset: j, g: g)
+                    for ho in 0..<outHeight {
+                        let out = row + ho * outWidth
+                        let hi = ho * s - p + i
+                        guard hi >= 0 && hi < g.inHeight, !valid.isEmpty else {
+                            out.update(repeating: 0, count: outWidth)
+                            continue
+                        }
+                        let rowStart = hi * g.inWidth - p + j // + wo·s is the input index
+                        for wo in 0..<valid.lowerBound { out[wo] = 0 }
+                        if s == 1 {
+                            (out + valid.lowerBound).update(from: plane + rowStart + valid.lowerBound,
+                                                            count: valid.count)
+                        } else {
+                            for wo in valid { out[wo] = plane[rowStart + wo * s] }
+                        }
+                        for wo in valid.upperBound..<outWidth { out[wo] = 0 }
+                    }
+                    row += outHeight * outWidth
+                }
+            }
+        }
+    }
+
+    /// The adjoint of im2col: image[c, ho·s − p + i, wo·s − p + j] = Σ of the column entries read
+    /// from it. Overwrites image.
+    static func col2im(columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>,
+                       geometry g: ConvolutionGeometry) {
+        let (outHeight, outWidth, s, p) = (g.outHeight, g.outWidth, g.stride, g.padding)
+        image.update(repeating: 0, count: g.inputImageSize)
+        var row = columns
+        for c in 0..<g.inChannels {
+            let plane = image + c * g.inHeight * g.inWidth
+            for i in 0..<g.kernelHeight {
+                for j in 0..<g.kernelWidth {
+                    let valid = validOutputColumns(offset: j, g: g)
+                    for ho in 0..<outHeight {
+                        let hi = ho * s - p + i
+                        guard hi >= 0 && hi < g.inHeight else { continue }
+                        let source = row + ho * outWidth
+                        let rowStart = hi * g.inWidth - p + j
+                        if s == 1 { // contiguous: a loop the compiler vectorizes
+                            let target = plane + rowStart + valid.lowerBound
+                            let from = source + valid.lowerBound
+                            for offset in 0..<valid.count { target[offset] += from[offset] }
+                        } else {
+                            for wo in valid { plane[rowStart + wo * s] += source[wo] }
+                        }
+                    }
+                    row += outHeight * outWidth
+                }
+            }
+        }
+    }
+}

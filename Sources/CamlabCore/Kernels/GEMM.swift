@@ -1,0 +1,127 @@
+import CamlabKernels
+import Dispatch
+import Foundation
+
+/// Fast numeric kernels: matrix multiply and 2-D convolution on raw buffers.
+/// The tensor layer calls these; the lessons read `ReferenceConvolution.swift` for the maths.
+public enum Kernels {}
+
+extension Kernels {
+    /// Below this many floating-point operations a GEMM runs on the calling thread:
+    /// handing work to another thread costs more than it saves.
+    static let parallelThreshold = 2_000_000
+
+    /// Threads used by the parallel kernels.
+    static var workerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Name of the SGEMM micro-kernel chosen for this CPU, e.g. "avx512f 8x48".
+    public static var gemmKernelName: String { String(cString: camlab_sgemm_kernel_name()) }
+
+    /// C = op(A)·op(B) (+ C when accumulate). Row-major. op(A) is m×k: A is m×k with leading
+    /// dimension lda, or k×m when transposeA. op(B) is k×n: B is k×n with leading dimension ldb,
+    /// or n×k when transposeB. C is m×n with leading dimension ldc.
+    ///
+    /// Large products are split over the cores into blocks of C (or, when C is small and k long,
+    /// into slices of the sum over k); each block runs the single-threaded packed C kernel.
+    public static func gemm(m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                            b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension")
+        precondition(lda >= max(1, transposeA ? m : k), "gemm: lda too small")
+        precondition(ldb >= max(1, transposeB ? k : n), "gemm: ldb too small")
+        precondition(ldc >= max(1, n), "gemm: ldc too small")
+        let workers = workerCount
+        let flops = 2 * m * n * k
+        if workers == 1 || flops < parallelThreshold {
+            gemmOnCallingThread(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                                b: b, ldb: ldb, transposeB: transposeB,
+                                c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+
+        var tileRows = 0, tileColumns = 0
+        camlab_sgemm_micro_tile(&tileRows, &tileColumns)
+        let rowTiles = (m + tileRows - 1) / tileRows
+        let columnTiles = (n + tileColumns - 1) / tileColumns
+
+        // A long sum into a small C: split k instead, so that no thread packs the same operand
+        // as another one (splitting C would have every thread pack all of A or all of B).
+        if k >= 4 * max(m, n) {
+            gemmSplittingDepth(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                               b: b, ldb: ldb, transposeB: transposeB,
+                               c: c, ldc: ldc, accumulate: accumulate, workers: workers)
+            return
+        }
+
+        // Split the longer side of C into one block per thread, aligned to the micro-tile.
+        // One block per thread (not more) because every block packs its own copy of the
+        // other operand.
+        let splitColumns = columnTiles * tileColumns >= rowTiles * tileRows
+        let tiles = splitColumns ? columnTiles : rowTiles
+        let tileSize = splitColumns ? tileColumns : tileRows
+        let blocks = min(workers, tiles)
+        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+            let first = tiles * block / blocks * tileSize
+            let end = min(tiles * (block + 1) / blocks * tileSize, splitColumns ? n : m)
+            guard first < end else { return }
+            if splitColumns {
+                let bBlock = transposeB ? b + first * ldb : b + first
+                gemmOnCallingThread(m: m, n: end - first, k: k,
+                                    a: a, lda: lda, transposeA: transposeA,
+                                    b: bBlock, ldb: ldb, transposeB: transposeB,
+                                    c: c + first, ldc: ldc, accumulate: accumulate)
+            } else {
+                let aBlock = transposeA ? a + first : a + first * lda
+                gemmOnCallingThread(m: end - first, n: n, k: k,
+                                    a: aBlock, lda: lda, transposeA: transposeA,
+                                    b: b, ldb: ldb, transposeB: transposeB,
+                                    c: c + first * ldc, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// The single-threaded packed kernel, for callers that are already parallel.
+    static func gemmOnCallingThread(m: Int, n: Int, k: Int,
+                                    a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                                    b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        camlab_sgemm(m, n, k, a, lda, transposeA, b, ldb, transposeB, c, ldc, accumulate)
+    }
+
+    /// Each thread sums one slice of k into its own m×n buffer (the first thread straight into C);
+    /// the buffers are then added to C in a fixed order, so results do not depend on timing.
+    private static func gemmSplittingDepth(m: Int, n: Int, k: Int,
+                                           a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                                           b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                                           c: UnsafeMutablePointer<Float>, ldc: Int,
+                                           accumulate: Bool, workers: Int) {
+        let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: (workers - 1) * m * n)
+        defer { partialSums.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: workers) { slice in
+            let first = k * slice / workers
+            let end = k * (slice + 1) / workers
+            let aSlice = transposeA ? a + first * lda : a + first
+            let bSlice = transposeB ? b + first : b + first * ldb
+            if slice == 0 {
+                gemmOnCallingThread(m: m, n: n, k: end - first,
+                                    a: aSlice, lda: lda, transposeA: transposeA,
+                                    b: bSlice, ldb: ldb, transposeB: transposeB,
+                                    c: c, ldc: ldc, accumulate: accumulate)
+            } else {
+                gemmOnCallingThread(m: m, n: n, k: end - first,
+                                    a: aSlice, lda: lda, transposeA: transposeA,
+                                    b: bSlice, ldb: ldb, transposeB: transposeB,
+                                    c: partialSums + (slice - 1) * m * n, ldc: n, accumulate: false)
+            }
+        }
+        for slice in 1..<workers {
+            let partial = partialSums + (slice - 1) * m * n
+            for i in 0..<m {
+                let row = c + i * ldc
+                let partialRow = partial + i * n
+                for j in 0..<n { row[j] += partialRow[j] }
+            }
+        }
+    }
+}

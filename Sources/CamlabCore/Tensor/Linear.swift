@@ -1,0 +1,86 @@
+/// Matrix products and convolutions: the operations that run on the fast kernels.
+extension Tensor {
+    /// Batched matrix product over the last two axes; the other axes broadcast (as `torch.matmul`).
+    public func matmul(_ other: Tensor) -> Tensor {
+        precondition(rank >= 2 && other.rank >= 2,
+                     "matmul: needs two tensors of rank ≥ 2, got shapes \(shape) and \(other.shape)")
+        let (m, k) = (shape[rank - 2], shape[rank - 1])
+        let (k2, n) = (other.shape[other.rank - 2], other.shape[other.rank - 1])
+        precondition(k == k2, "matmul: shapes \(shape) and \(other.shape) do not fit: inner sizes \(k) and \(k2) differ")
+        let batchShape = Shape.broadcast(Array(shape.dropLast(2)), Array(other.shape.dropLast(2)), operation: "matmul")
+        let stridesA = Shape.broadcastStrides(of: Array(shape.dropLast(2)), to: batchShape).map { $0 * m * k }
+        let stridesB = Shape.broadcastStrides(of: Array(other.shape.dropLast(2)), to: batchShape).map { $0 * k * n }
+        let batches = batchShape.reduce(1, *)
+        var values = [Float](repeating: 0, count: batches * m * n)
+        values.withUnsafeMutableBufferPointer { c in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    var batch = 0
+                    // Walk the batch axes with a trailing unit axis so each run is one product.
+                    forEachRun(shape: batchShape + [1], strides: [stridesA + [0], stridesB + [0]]) { offsets, _ in
+                        if m > 0 && n > 0 {
+                            Kernels.gemm(m: m, n: n, k: k,
+                                         a: a.baseAddress! + offsets[0], lda: k, transposeA: false,
+                                         b: b.baseAddress! + offsets[1], ldb: n, transposeB: false,
+                                         c: c.baseAddress! + batch * m * n, ldc: n, accumulate: false)
+                        }
+                        batch += 1
+                    }
+                }
+            }
+        }
+        return Tensor(shape: batchShape + [m, n], scalars: values, operation: .matmul, inputs: [self, other])
+    }
+
+    /// 2-D convolution as in PyTorch: NCHW input, OIHW weight, optional bias of shape [O].
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
+        precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
+        precondition(weight.shape[1] == shape[1],
+                     "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
+        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) and padding \(padding) are invalid")
+        let geometry = ConvolutionGeometry(
+            batch: shape[0], inChannels: shape[1], inHeight: shape[2], inWidth: shape[3],
+            outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding)
+        precondition(geometry.outHeight >= 1 && geometry.outWidth >= 1,
+                     "conv2d: a \(weight.shape[2])×\(weight.shape[3]) kernel does not fit input \(shape) with padding \(padding)")
+        var result = Tensor.convolution(.conv2d(geometry), self, weight)
+        if let bias {
+            precondition(bias.shape == [weight.shape[0]],
+                         "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
+            result = result + bias.reshaped(to: [1, weight.shape[0], 1, 1])
+        }
+        return result
+    }
+
+    /// Runs one of the three convolution primitives; each is linear in both inputs, and the
+    /// derivatives of each are the other two (see `Derivatives.swift`).
+    static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor) -> Tensor {
+        let outputShape: [Int]
+        let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+        switch operation {
+        case .conv2d(let g):
+            outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+            run = { Kernels.conv2d(input: $0, weight: $1, output: $2, geometry: g) }
+        case .conv2dInputGradient(let g):
+            outputShape = [g.batch, g.inChannels, g.inHeight, g.inWidth]
+            run = { Kernels.conv2dInputGradient(outputGradient: $0, weight: $1, inputGradient: $2, geometry: g) }
+        case .conv2dWeightGradient(let g):
+            outputShape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
+            run = { Kernels.conv2dWeightGradient(input: $0, outputGradient: $1, weightGradient: $2, geometry: g) }
+        default:
+            preconditionFailure("convolution: \(operation.kind) is not a convolution")
+        }
+        let count = outputShape.reduce(1, *)
+        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            first.scalars.withUnsafeBufferPointer { a in
+                second.scalars.withUnsafeBufferPointer { b in
+                    run(a.baseAddress!, b.baseAddress!, out.baseAddress!)
+                }
+            }
+            initialized = count
+        }
+        return Tensor(shape: outputShape, scalars: values, operation: operation, inputs: [first, second])
+    }
+}

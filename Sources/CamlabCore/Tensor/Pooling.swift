@@ -1,0 +1,80 @@
+/// Pooling, composed from gathering so that the derivative rules of `gathered` and
+/// `scatteredAdding` serve for every order of differentiation.
+extension Tensor {
+    /// 2-D max pooling of an NCHW tensor (PyTorch's `max_pool2d`, stride defaults to the kernel).
+    /// The winning positions are found first; the pooled values are then gathered from them, so
+    /// the gradient goes to the first maximum of each window, as in PyTorch.
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        let stride = stride ?? kernel
+        precondition(rank == 4, "maxPool2d: the input must be NCHW (rank 4), got shape \(shape)")
+        precondition(kernel >= 1 && stride >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "maxPool2d: kernel \(kernel), stride \(stride), padding \(padding) are invalid")
+        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
+        let outHeight = (height + 2 * padding - kernel) / stride + 1
+        let outWidth = (width + 2 * padding - kernel) / stride + 1
+        precondition(outHeight >= 1 && outWidth >= 1, "maxPool2d: kernel \(kernel) does not fit input \(shape)")
+        var indices = [Int32](repeating: 0, count: planes * outHeight * outWidth)
+        scalars.withUnsafeBufferPointer { x in
+            var o = 0
+            for plane in 0..<planes {
+                let base = plane * height * width
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        var best = -1
+                        var bestValue = -Float.infinity
+                        for ky in 0..<kernel {
+                            let y = oy * stride - padding + ky
+                            guard y >= 0 && y < height else { continue }
+                            for kx in 0..<kernel {
+                                let xx = ox * stride - padding + kx
+                                guard xx >= 0 && xx < width else { continue }
+                                let index = base + y * width + xx
+                                let value = x[index]
+                                if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+                            }
+                        }
+                        indices[o] = Int32(best)
+                        o += 1
+                    }
+                }
+            }
+        }
+        return gathered(atFlatIndices: indices, shape: [shape[0], shape[1], outHeight, outWidth])
+    }
+
+    /// 2-D average pooling of an NCHW tensor; zero padding counts towards the average
+    /// (PyTorch's default `count_include_pad=True`).
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+        let stride = stride ?? kernel
+        precondition(rank == 4, "avgPool2d: the input must be NCHW (rank 4), got shape \(shape)")
+        precondition(kernel >= 1 && stride >= 1 && padding >= 0,
+                     "avgPool2d: kernel \(kernel), stride \(stride), padding \(padding) are invalid")
+        let input = paddedSpatially(by: padding)
+        let (planes, height, width) = (shape[0] * shape[1], input.shape[2], input.shape[3])
+        let outHeight = (height - kernel) / stride + 1
+        let outWidth = (width - kernel) / stride + 1
+        precondition(outHeight >= 1 && outWidth >= 1, "avgPool2d: kernel \(kernel) does not fit input \(shape)")
+        var indices = [Int32]()
+        indices.reserveCapacity(planes * outHeight * outWidth * kernel * kernel)
+        for plane in 0..<planes {
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
+                    for ky in 0..<kernel {
+                        for kx in 0..<kernel {
+                            indices.append(Int32(plane * height * width + (oy * stride + ky) * width + ox * stride + kx))
+                        }
+                    }
+                }
+            }
+        }
+        let windows = input.gathered(atFlatIndices: indices,
+                                     shape: [shape[0], shape[1], outHeight, outWidth, kernel * kernel])
+        return windows.mean(alongAxis: 4)
+    }
+
+    /// Global average pooling of NCHW to [N, C]: F^k = (1/Z) Σ_ij A^k_ij.
+    public func globalAveragePooled() -> Tensor {
+        precondition(rank == 4, "globalAveragePooled: the input must be NCHW (rank 4), got shape \(shape)")
+        return mean(alongAxes: [2, 3])
+    }
+}

@@ -1,0 +1,105 @@
+/// Sums, means and maxima over axes. Derivatives in `Derivatives.swift`.
+extension Tensor {
+    /// Reduces `axes` with `combine`, starting from `initial`, keeping them as size-1 axes.
+    private func reduced(over axes: [Int], initial: Float,
+                         _ combine: (Float, Float) -> Float) -> (shape: [Int], scalars: [Float]) {
+        let kept = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+        var values = [Float](repeating: initial, count: kept.reduce(1, *))
+        let outStrides = Shape.broadcastStrides(of: kept, to: shape)
+        let inner = outStrides.last ?? 0
+        values.withUnsafeMutableBufferPointer { out in
+            scalars.withUnsafeBufferPointer { x in
+                var position = 0
+                forEachRun(shape: shape, strides: [outStrides]) { offsets, run in
+                    var o = offsets[0]
+                    if inner == 0 {
+                        var accumulator = out[o]
+                        for k in 0..<run { accumulator = combine(accumulator, x[position + k]) }
+                        out[o] = accumulator
+                    } else {
+                        for k in 0..<run { out[o] = combine(out[o], x[position + k]); o += inner }
+                    }
+                    position += run
+                }
+            }
+        }
+        return (kept, values)
+    }
+
+    private func normalizedAxes(_ axes: [Int], operation: String) -> [Int] {
+        Array(Set(axes.map { Shape.axis($0, rank: rank, operation: operation) })).sorted()
+    }
+
+    private func droppingAxes(_ axes: [Int], from result: Tensor, keep: Bool) -> Tensor {
+        keep ? result : result.reshaped(to: shape.indices.filter { !axes.contains($0) }.map { shape[$0] })
+    }
+
+    /// Σ over `axes`.
+    public func sum(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
+        let axes = normalizedAxes(axes, operation: "sum")
+        let (kept, values) = reduced(over: axes, initial: 0, +)
+        return droppingAxes(axes, from: Tensor(shape: kept, scalars: values, operation: .sum(axes: axes),
+                                               inputs: [self]), keep: keep)
+    }
+
+    public func sum(alongAxis axis: Int, keepingDimensions keep: Bool = false) -> Tensor {
+        sum(alongAxes: [axis], keepingDimensions: keep)
+    }
+
+    /// Σ of every element, as a scalar tensor.
+    public func sum() -> Tensor { sum(alongAxes: Array(0..<rank)) }
+
+    public func mean(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
+        let axes = normalizedAxes(axes, operation: "mean")
+        let n = axes.reduce(1) { $0 * shape[$1] }
+        return sum(alongAxes: axes, keepingDimensions: keep) / Float(n)
+    }
+
+    public func mean(alongAxis axis: Int, keepingDimensions keep: Bool = false) -> Tensor {
+        mean(alongAxes: [axis], keepingDimensions: keep)
+    }
+
+    public func mean() -> Tensor { mean(alongAxes: Array(0..<rank)) }
+
+    /// Maximum over `axes`; where several elements tie, they share the gradient equally.
+    public func max(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
+        let axes = normalizedAxes(axes, operation: "max")
+        precondition(axes.allSatisfy { shape[$0] > 0 }, "max: cannot reduce an empty axis of shape \(shape)")
+        let (kept, values) = reduced(over: axes, initial: -.infinity) { Swift.max($0, $1) }
+        return droppingAxes(axes, from: Tensor(shape: kept, scalars: values, operation: .max(axes: axes),
+                                               inputs: [self]), keep: keep)
+    }
+
+    public func max(alongAxis axis: Int, keepingDimensions keep: Bool = false) -> Tensor {
+        max(alongAxes: [axis], keepingDimensions: keep)
+    }
+
+    public func max() -> Tensor { max(alongAxes: Array(0..<rank)) }
+
+    public func min(alongAxes axes: [Int], keepingDimensions keep: Bool = false) -> Tensor {
+        -((-self).max(alongAxes: axes, keepingDimensions: keep))
+    }
+
+    public func min() -> Tensor { min(alongAxes: Array(0..<rank)) }
+
+    /// Indices of the maximum along the last axis (first one on ties); not differentiable.
+    public func argmaxAlongLastAxis() -> [Int] {
+        let width = shape.last ?? 1
+        precondition(width > 0, "argmax: the last axis of shape \(shape) is empty")
+        return stride(from: 0, to: count, by: width).map { start in
+            var best = start
+            for i in start..<(start + width) where scalars[i] > scalars[best] { best = i }
+            return best - start
+        }
+    }
+
+    /// Sums a broadcast result back to `target` (which it was broadcast from): the one place that
+    /// undoes broadcasting, used by every element-wise rule.
+    public func summed(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let offset = rank - target.count
+        precondition(offset >= 0, "summed(toShape:): cannot reduce shape \(shape) to \(target)")
+        let axes = (0..<rank).filter { $0 < offset || (target[$0 - offset] == 1 && shape[$0] != 1) }
+        return sum(alongAxes: axes, keepingDimensions: true).reshaped(to: target)
+    }
+}

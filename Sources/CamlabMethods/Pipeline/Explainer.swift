@@ -1,0 +1,161 @@
+import CamlabCore
+import CamlabNN
+
+/// How maps of several layers become one.
+public enum LayerFusion: String, Sendable, CaseIterable {
+    /// The mean of the layers' maps (pytorch-grad-cam).
+    case mean
+    /// The element-wise maximum (torchcam).
+    case max
+}
+
+/// What to explain and how.
+public struct ExplanationRequest {
+    public var method: MethodName
+    /// The class of each image; nil: each image's predicted class.
+    public var classes: [Int]?
+    /// The layers explained; nil: the architecture's `target_layer`.
+    public var layers: [String]?
+    /// nil: the method's default (the logit; −logit for counterfactual).
+    public var target: ExplanationTarget?
+    /// Average over horizontal flips × brightness 0.9/1.0/1.1, each undone (pytorch-grad-cam's `aug_smooth`).
+    public var augmentationSmoothing = false
+    /// Combine the per-channel terms by their first principal component (`eigen_smooth`).
+    public var eigenSmoothing = false
+    public var fusion = LayerFusion.mean
+
+    public init(method: MethodName, classes: [Int]? = nil, layers: [String]? = nil, target: ExplanationTarget? = nil) {
+        self.method = method
+        self.classes = classes
+        self.layers = layers
+        self.target = target
+    }
+}
+
+/// The shared pipeline of every method, with pytorch-grad-cam's numeric conventions:
+/// raw → ReLU → minus its minimum → divided by (1e-7 + its maximum) → bilinear resize to the input
+/// (half-pixel centres); several layers: ReLU, fuse, scale again.
+public struct Explainer {
+    public let network: Network
+
+    public init(network: Network) { self.network = network }
+
+    /// Explains a batch of normalized images [N, C, H, W], one explanation per image.
+    public func explain(_ input: Tensor, _ request: ExplanationRequest) throws -> [Explanation] {
+        let expected = network.architecture.input
+        guard input.rank == 4, input.shape[1] == expected[0] else {
+            throw ExplanationError.wrongInputShape(got: input.shape, expected: expected)
+        }
+        guard input.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("input image") }
+        let logits = withoutGradient { network(input) }
+        guard logits.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("model's output") }
+        let classes = request.classes ?? logits.argmaxAlongLastAxis()
+        for c in classes where c < 0 || c >= network.classes.count {
+            throw ExplanationError.unknownClass(String(c), available: network.classes)
+        }
+        let layers = request.layers ?? [network.architecture.targetLayer]
+        let target = request.target ?? request.method.defaultTarget
+        let (height, width) = (input.shape[2], input.shape[3])
+        let count = input.shape[0]
+
+        var maps: Tensor?, raws: Tensor?, inputGradients: Tensor?
+        var gap: Tensor?, classWeights: Tensor?
+        switch request.method {
+        case .guided:
+            inputGradients = GuidedBackprop().inputGradients(network: network, input: input, classes: classes, target: target)
+        case .guidedGradcam:
+            var gradcam = request
+            gradcam.method = .gradcam
+            let gradcamMaps = try finalMaps(input, gradcam, classes: classes, layers: layers, target: target).maps
+            let guided = GuidedBackprop().inputGradients(network: network, input: input, classes: classes, target: target)
+            inputGradients = withoutGradient { guided * gradcamMaps.reshaped(to: [count, 1, height, width]) }
+        case .fullgrad:
+            maps = try smoothed(input, request) { batch in
+                let saliency = FullGrad().saliency(network: network, input: batch, classes: classes, target: target)
+                return withoutGradient { Self.minMaxScaled(saliency) }
+            }
+        default:
+            let result = try finalMaps(input, request, classes: classes, layers: layers, target: target)
+            (maps, raws) = (result.maps, result.raw)
+            if request.method == .cam {
+                let pass = try LayerPass(network: network, input: input, layerName: layers[0], classes: classes, target: target)
+                (gap, classWeights) = (CAM.globalAveragePool(pass), try CAM().weights(pass))
+            }
+        }
+        if let maps, !maps.scalars.allSatisfy(\.isFinite) { throw ExplanationError.notFinite("map") }
+        if let inputGradients, !inputGradients.scalars.allSatisfy(\.isFinite) { throw ExplanationError.notFinite("input gradient") }
+
+        return (0..<count).map { n in
+            func row(_ t: Tensor?) -> Tensor? {
+                t.map { all in withoutGradient { all.sliced(alongAxis: 0, range: n..<(n + 1)).reshaped(to: Array(all.shape.dropFirst())) } }
+            }
+            func vector(_ t: Tensor?) -> [Float]? { row(t)?.scalars }
+            return Explanation(
+                method: request.method, classIndex: classes[n], className: network.classes[classes[n]],
+                layers: request.method == .fullgrad ? [] : layers,
+                logits: Array(logits.scalars[(n * logits.shape[1])..<((n + 1) * logits.shape[1])]),
+                raw: row(raws), map: row(maps), globalAveragePool: vector(gap), classWeights: vector(classWeights),
+                inputGradient: row(inputGradients))
+        }
+    }
+
+    /// The maps [N, H, W] of a layer method, fused over layers and smoothed as requested, and the
+    /// raw map [N, h, w] when there is exactly one (one layer, no augmentation).
+    private func finalMaps(_ input: Tensor, _ request: ExplanationRequest, classes: [Int], layers: [String],
+                           target: ExplanationTarget) throws -> (maps: Tensor, raw: Tensor?) {
+        guard let method = request.method.layerMethod else { preconditionFailure("\(request.method) is not a layer method") }
+        var firstRaw: Tensor?
+        let maps = try smoothed(input, request) { batch in
+            let (height, width) = (batch.shape[2], batch.shape[3])
+            var perLayer: [Tensor] = []
+            for layer in layers {
+                let pass = try LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target)
+                let terms = try method.channelTerms(pass)
+                let raw = withoutGradient {
+                    request.eigenSmoothing ? PrincipalComponent.projection(of: terms.detached()) : method.combine(terms).detached()
+                }
+                if firstRaw == nil { firstRaw = raw }
+                perLayer.append(withoutGradient { Self.scaledPerChannel(raw.relu().reshaped(to: [raw.shape[0], 1] + Array(raw.shape[1...])),
+                                                                        height: height, width: width) })
+            }
+            return withoutGradient {
+                let stacked = Tensor.concatenated(perLayer, alongAxis: 1).relu()      // [N, layers, H, W]
+                let fused = request.fusion == .mean ? stacked.mean(alongAxis: 1) : stacked.max(alongAxis: 1)
+                return Self.minMaxScaled(fused)   // pytorch-grad-cam scales again, even for one layer
+            }
+        }
+        let singleRaw = layers.count == 1 && !request.augmentationSmoothing ? firstRaw : nil
+        return (maps, singleRaw)
+    }
+
+    /// Runs `explain` on the input, or — with augmentation smoothing — on each horizontal flip ×
+    /// brightness 0.9/1.0/1.1 of it, undoing the flip and averaging the maps. The class stays the
+    /// one chosen on the original image.
+    private func smoothed(_ input: Tensor, _ request: ExplanationRequest,
+                          _ explain: (Tensor) throws -> Tensor) throws -> Tensor {
+        guard request.augmentationSmoothing else { return try explain(input) }
+        var total: Tensor?
+        for flip in [false, true] {
+            for factor: Float in [0.9, 1.0, 1.1] {
+                let augmented = withoutGradient { (flip ? input.flippedHorizontally() : input) * factor }
+                var map = try explain(augmented)
+                if flip { map = withoutGradient { map.flippedHorizontally() } }
+                total = total.map { $0 + map } ?? map
+            }
+        }
+        return withoutGradient { total! / 6 }
+    }
+
+    /// pytorch-grad-cam's `scale_cam_image` for each [h, w] plane of [N, K, h, w]: minus the minimum,
+    /// divided by (1e-7 + the maximum), resized to height × width (half-pixel centres).
+    static func scaledPerChannel(_ planes: Tensor, height: Int, width: Int) -> Tensor {
+        minMaxScaled(planes).resizedBilinear(height: height, width: width)
+    }
+
+    /// (x − min) / (1e-7 + max(x − min)) over the last two axes.
+    static func minMaxScaled(_ planes: Tensor) -> Tensor {
+        let axes = [planes.rank - 2, planes.rank - 1]
+        let shifted = planes - planes.min(alongAxes: axes, keepingDimensions: true)
+        return shifted / (shifted.max(alongAxes: axes, keepingDimensions: true) + 1e-7)
+    }
+}

@@ -1,0 +1,30 @@
+/// Why an explanation cannot be made, in one sentence a user can act on.
+public enum ExplanationError: Error, CustomStringConvertible, Equatable {
+    case unknownMethod(String, suggestion: String?)
+    case unknownLayer(String, available: [String])
+    case notSpatial(String)
+    case unknownClass(String, available: [String])
+    case needsGlobalAveragePooling(String)
+    case notFinite(String)
+    case wrongInputShape(got: [Int], expected: [Int])
+
+    public var description: String {
+        switch self {
+        case let .unknownMethod(name, suggestion):
+            return "Unknown method '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
+                + (suggestion == nil ? " Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", "))." : "")
+        case let .unknownLayer(name, available):
+            return "The model has no layer '\(name)'; its layers are \(available.joined(separator: ", "))."
+        case let .notSpatial(name):
+            return "Layer '\(name)' does not output feature maps (N×K×h×w), so it cannot be explained spatially; choose a convolutional, ReLU or pooling layer."
+        case let .unknownClass(name, available):
+            return "The model has no class '\(name)'; its classes are \(available.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))."
+        case let .needsGlobalAveragePooling(name):
+            return "CAM needs the explained layer to feed global average pooling and then the classifier directly, and '\(name)' does not; Grad-CAM generalizes CAM to any layer."
+        case let .notFinite(what):
+            return "The \(what) contains NaN or infinite values, so no explanation can be computed."
+        case let .wrongInputShape(got, expected):
+            return "The input has shape \(got) but the model expects images of shape \(expected)."
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CamlabCore
+import CamlabNN
+
+/// One forward (and, on demand, one backward) pass of a batch through a network, seen from one
+/// layer: what every method starts from.
+///
+/// `activations` is A, the layer's output [N, K, h, w]; `gradients` is ∂y/∂A for the target score
+/// y (summed over the batch, so each image gets its own gradient), computed once, when first asked.
+public final class LayerPass {
+    public let network: Network
+    /// The normalized input batch [N, C, H, W].
+    public let input: Tensor
+    public let layerName: String
+    public let layerIndex: Int
+    /// The explained class of each image.
+    public let classes: [Int]
+    public let target: ExplanationTarget
+    /// A = the layer's output, [N, K, h, w].
+    public let activations: Tensor
+    /// The network's logits [N, classes].
+    public let logits: Tensor
+    private let score: Tensor
+
+    init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
+        guard let index = network.indexOfLayer(named: layerName) else {
+            throw ExplanationError.unknownLayer(layerName, available: network.layerNames)
+        }
+        self.network = network
+        self.input = input
+        self.layerName = layerName
+        self.layerIndex = index
+        self.target = target
+        let (output, captured) = network.forward(input, capturing: [layerName])
+        guard let activations = captured[layerName], activations.rank == 4 else {
+            throw ExplanationError.notSpatial(layerName)
+        }
+        self.activations = activations
+        self.logits = output
+        let predicted = output.argmaxAlongLastAxis()
+        self.classes = classes ?? predicted
+        self.score = target.score(output, classes: self.classes)
+    }
+
+    /// ∂y/∂A, [N, K, h, w].
+    public private(set) lazy var gradients: Tensor = gradient(of: score, withRespectTo: activations)
+
+    /// The logits of image n.
+    public func logits(ofImage n: Int) -> [Float] {
+        let width = logits.shape[1]
+        return Array(logits.scalars[(n * width)..<((n + 1) * width)])
+    }
+
+    /// The network's score for the target of image n, after replacing the explained layer's output
+    /// by `replacement` [M, K, h, w] — one score per row; only the layers after it are re-run.
+    func scoresAfterReplacingLayer(with replacement: Tensor, image n: Int) -> [Float] {
+        targetValues(withoutGradient { network.run(replacement, from: layerIndex + 1) }, image: n)
+    }
+
+    /// The network's target scores for a batch of (already normalized) inputs, for image n's class.
+    func scores(ofInputs inputs: Tensor, image n: Int) -> [Float] {
+        targetValues(withoutGradient { network(inputs) }, image: n)
+    }
+
+    private func targetValues(_ output: Tensor, image n: Int) -> [Float] {
+        let width = output.shape[1]
+        return (0..<output.shape[0]).map { row in
+            target.value(of: Array(output.scalars[(row * width)..<((row + 1) * width)]), class: classes[n])
+        }
+    }
+}

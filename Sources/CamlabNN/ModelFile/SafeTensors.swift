@@ -1,0 +1,320 @@
+import Foundation
+
+/// A float32 tensor as stored in a file: row-major values and their shape.
+///
+/// Kept independent of any tensor type so the file layer can be used and tested alone.
+public struct StoredTensor: Equatable, Sendable {
+    /// The extent of each axis, outermost first (PyTorch's order).
+    public var shape: [Int]
+    /// `shape.reduce(1, *)` values in row-major (C) order.
+    public var values: [Float]
+
+    /// Creates a tensor; `values.count` should equal the product of `shape`.
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
+
+    /// The number of values `shape` calls for, or nil if a dimension is negative or the product overflows.
+    var elementCount: Int? { Self.elementCount(of: shape) }
+
+    static func elementCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+}
+
+/// The contents of a safetensors file: named F32 tensors plus string metadata.
+///
+/// Layout: an 8-byte little-endian header length N, N bytes of JSON, then the tensor bytes,
+/// little-endian and row-major, at `data_offsets` relative to the end of the header.
+/// Only F32 data is read; the other standard dtypes are recognized so the error can name them.
+public struct SafeTensorsFile {
+    /// The tensors by name.
+    public var tensors: [String: StoredTensor]
+    /// The `__metadata__` map (empty when the file has none).
+    public var metadata: [String: String]
+
+    /// The dtype names the safetensors format defines; only `F32` is read.
+    public static let standardDTypes: Set<String> = [
+        "BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64",
+        "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
+    ]
+
+    /// Creates a file's contents from tensors and metadata.
+    public init(tensors: [String: StoredTensor], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// Reads and parses the safetensors file at `path`.
+    ///
+    /// - Throws: `ModelFileError` naming `path` when the file is missing, a directory,
+    ///   unreadable, or malformed.
+    public init(contentsOf path: String) throws {
+        let bytes = try Self.readBytes(atPath: path)
+        do {
+            try self.init(bytes: bytes)
+        } catch let error as ModelFileError {
+            throw error.about(file: path, operation: .reading)
+        }
+    }
+
+    /// Parses the bytes of a safetensors file.
+    ///
+    /// - Throws: `ModelFileError` (with no file name) for every malformed case: short data,
+    ///   a header length past the end, a header that is not a JSON object of valid entries,
+    ///   a dtype other than F32, offsets outside the data, overlapping, not matching the shape,
+    ///   or leaving bytes uncovered.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= 8 else { throw ModelFileError(.tooShort(byteCount: bytes.count)) }
+        var headerLength: UInt64 = 0
+        for index in (0..<8).reversed() {
+            headerLength = headerLength << 8 | UInt64(bytes[index])
+        }
+        // Compare as UInt64 so a length near 2^64 cannot overflow an Int conversion.
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw ModelFileError(.headerLengthPastEnd(headerLength: headerLength, byteCount: bytes.count))
+        }
+        let headerEnd = 8 + Int(headerLength)
+        let header: ModelFileJSON
+        do {
+            header = try ModelFileJSON.parse(bytes[8..<headerEnd])
+        } catch let error as ModelFileJSONSyntaxError {
+            throw ModelFileError(.headerNotJSON(reason: error.description))
+        }
+        guard case let .object(members) = header else { throw ModelFileError(.headerNotObject) }
+
+        let dataByteCount = bytes.count - headerEnd
+        var metadata: [String: String] = [:]
+        var entries: [(name: String, begin: Int, end: Int, shape: [Int])] = []
+        for (name, value) in members {
+            if name == "__metadata__" {
+                metadata = try Self.parseMetadata(value)
+                continue
+            }
+            let entry = try Self.parseEntry(name: name, value: value)
+            guard entry.begin <= entry.end else {
+                throw ModelFileError(.malformedTensorEntry(
+                    tensor: name, reason: "has data_offsets [\(entry.begin), \(entry.end)] that end before they begin"))
+            }
+            guard entry.end <= dataByteCount else {
+                throw ModelFileError(.offsetsOutsideData(
+                    tensor: name, begin: entry.begin, end: entry.end, dataByteCount: dataByteCount))
+            }
+            // 4 bytes per F32 value; an overflowing product cannot match any real span.
+            let (expectedBytes, overflow) = (StoredTensor.elementCount(of: entry.shape) ?? Int.max)
+                .multipliedReportingOverflow(by: 4)
+            guard !overflow, expectedBytes == entry.end - entry.begin else {
+                throw ModelFileError(.dataLengthMismatch(
+                    tensor: name, shape: entry.shape,
+                    expectedBytes: overflow ? Int.max : expectedBytes, actualBytes: entry.end - entry.begin))
+            }
+            entries.append((name, entry.begin, entry.end, entry.shape))
+        }
+
+        // Sorted by start, each tensor must begin where the previous one ended (no overlap, no gap).
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var coveredEnd = 0
+        var previousName: String?
+        for entry in entries {
+            if entry.begin < coveredEnd, let previousName {
+                throw ModelFileError(.offsetsOverlap(tensor: entry.name, otherTensor: previousName))
+            }
+            if entry.begin > coveredEnd {
+                throw ModelFileError(.uncoveredData(byteCount: entry.begin - coveredEnd))
+            }
+            coveredEnd = entry.end
+            // Empty tensors occupy no bytes, so they cannot overlap the next one.
+            if entry.end > entry.begin { previousName = entry.name }
+        }
+        if coveredEnd != dataByteCount {
+            throw ModelFileError(.uncoveredData(byteCount: dataByteCount - coveredEnd))
+        }
+
+        var tensors: [String: StoredTensor] = [:]
+        for entry in entries {
+            let start = headerEnd + entry.begin
+            let values = (0..<(entry.end - entry.begin) / 4).map { index -> Float in
+                let offset = start + 4 * index
+                let bits = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
+                    | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+                return Float(bitPattern: bits)
+            }
+            tensors[entry.name] = StoredTensor(shape: entry.shape, values: values)
+        }
+        self.init(tensors: tensors, metadata: metadata)
+    }
+
+    /// Parses the bytes of a safetensors file.
+    public init(data: Data) throws {
+        try self.init(bytes: [UInt8](data))
+    }
+
+    /// The file's bytes: tensors in sorted key order with contiguous offsets, the header padded
+    /// with spaces to a multiple of 8 bytes (as the Rust implementation does), `format` first
+    /// in the metadata so the file announces itself, then the other metadata keys sorted.
+    ///
+    /// - Precondition: every tensor has `shape.reduce(1, *)` values; `write(to:)` checks this
+    ///   and throws instead.
+    public func serialized() -> [UInt8] {
+        let names = tensors.keys.sorted()
+        var header = "{"
+        var members: [String] = []
+        if !metadata.isEmpty {
+            let keys = metadata.keys.sorted { ($0 == "format" ? 0 : 1, $0) < ($1 == "format" ? 0 : 1, $1) }
+            let entries = keys.map {
+                ModelFileJSONWriter.quoted($0, asciiOnly: false) + ":"
+                    + ModelFileJSONWriter.quoted(metadata[$0]!, asciiOnly: false)
+            }
+            members.append("\"__metadata__\":{" + entries.joined(separator: ",") + "}")
+        }
+        var offset = 0
+        for name in names {
+            let tensor = tensors[name]!
+            precondition(tensor.elementCount == tensor.values.count,
+                         "tensor '\(name)' has shape \(tensor.shape) but \(tensor.values.count) values")
+            let end = offset + 4 * tensor.values.count
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            members.append(ModelFileJSONWriter.quoted(name, asciiOnly: false)
+                + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        header += members.joined(separator: ",") + "}"
+        var headerBytes = Array(header.utf8)
+        headerBytes += Array(repeating: UInt8(ascii: " "), count: (8 - headerBytes.count % 8) % 8)
+
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + headerBytes.count + offset)
+        let headerLength = UInt64(headerBytes.count)
+        for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: headerLength >> (8 * UInt64(index)))) }
+        bytes += headerBytes
+        for name in names {
+            for value in tensors[name]!.values {
+                let bits = value.bitPattern
+                bytes += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                          UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+            }
+        }
+        return bytes
+    }
+
+    /// Writes the file atomically: to a temporary file in the same folder, then renamed over `path`,
+    /// so an interrupted save never leaves a broken file behind.
+    ///
+    /// - Throws: `ModelFileError` if a tensor's value count disagrees with its shape, `path` is a
+    ///   directory, or the file system refuses.
+    public func write(to path: String) throws {
+        for (name, tensor) in tensors where tensor.elementCount != tensor.values.count {
+            throw ModelFileError(file: path, operation: .writing, .valueCountMismatch(
+                tensor: name, shape: tensor.shape, valueCount: tensor.values.count))
+        }
+        try Self.writeAtomically(serialized(), toPath: path)
+    }
+
+    // MARK: - Header entries
+
+    private static func parseMetadata(_ value: ModelFileJSON) throws -> [String: String] {
+        guard case let .object(members) = value else {
+            throw ModelFileError(.malformedMetadata(reason: "is \(value.kindName), not an object of strings"))
+        }
+        var metadata: [String: String] = [:]
+        for (key, value) in members {
+            guard case let .string(text) = value else {
+                throw ModelFileError(.malformedMetadata(reason: "has \(value.kindName) for \"\(key)\", not a string"))
+            }
+            metadata[key] = text
+        }
+        return metadata
+    }
+
+    private static func parseEntry(name: String, value: ModelFileJSON) throws -> (begin: Int, end: Int, shape: [Int]) {
+        func malformed(_ reason: String) -> ModelFileError {
+            ModelFileError(.malformedTensorEntry(tensor: name, reason: reason))
+        }
+        guard case .object = value else { throw malformed("is \(value.kindName), not an object") }
+        guard case let .string(dtype)? = value["dtype"] else { throw malformed("has no \"dtype\" string") }
+        guard dtype == "F32" else {
+            throw ModelFileError(standardDTypes.contains(dtype)
+                ? .unsupportedDType(tensor: name, dtype: dtype)
+                : .unknownDType(tensor: name, dtype: dtype))
+        }
+        guard case let .array(shapeValues)? = value["shape"] else { throw malformed("has no \"shape\" array") }
+        var shape: [Int] = []
+        for dimension in shapeValues {
+            guard let extent = dimension.intValue, extent >= 0 else {
+                throw malformed("has \(dimension.kindName) in its shape, not a non-negative integer that fits in 64 bits")
+            }
+            shape.append(extent)
+        }
+        guard case let .array(offsets)? = value["data_offsets"], offsets.count == 2 else {
+            throw malformed("has no \"data_offsets\" pair")
+        }
+        var bounds: [Int] = []
+        for offset in offsets {
+            guard let position = offset.intValue, position >= 0 else {
+                throw malformed("has \(offset.kindName) in its data_offsets, not a non-negative integer that fits in 64 bits")
+            }
+            bounds.append(position)
+        }
+        return (bounds[0], bounds[1], shape)
+    }
+
+    // MARK: - File system
+
+    static func readBytes(atPath path: String) throws -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFileError(file: path, .fileNotFound)
+        }
+        guard !isDirectory.boolValue else { throw ModelFileError(file: path, .isDirectory) }
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ModelFileError(file: path, .unreadable(reason: error.localizedDescription))
+        }
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ModelFileError(file: path, operation: .writing, .isDirectory)
+        }
+        let target = URL(fileURLWithPath: path)
+        let folder = target.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: "the folder '\(folder.path)' does not exist"))
+        }
+        // Same folder as the target, so the rename stays on one file system and is atomic.
+        let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: "cannot create '\(temporary.path)'"))
+            }
+            let handle = try FileHandle(forWritingTo: temporary)
+            do {
+                try handle.write(contentsOf: bytes)
+                try handle.synchronize()  // on disk before the rename makes it visible
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temporary.path, target.path) == 0 else {
+                throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: String(cString: strerror(errno))))
+            }
+        } catch let error as ModelFileError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: error.localizedDescription))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// camlab-bench: GEMM throughput and convolution wall time, medians over repetitions.
+//   swift run -c release camlab-bench [--json]
+import CamlabCore
+import Foundation
+
+let emitJSON = CommandLine.arguments.contains("--json")
+
+/// A GEMM to time: C[m×n] = op(A)[m×k] · op(B)[k×n], stored as the convolution kernels store them.
+struct GEMMCase {
+    var name: String
+    var m: Int, n: Int, k: Int
+    var transposeA = false, transposeB = false
+}
+
+// The tiny32 network at batch 64: (out channels) × (in·3·3) × (batch·H·W) per layer.
+let tiny32Layers: [(name: String, geometry: ConvolutionGeometry)] = [
+    ("conv1 3→16 32×32", ConvolutionGeometry(batch: 64, inChannels: 3, inHeight: 32, inWidth: 32, outChannels: 16,
+                                            kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)),
+    ("conv2 16→32 32×32", ConvolutionGeometry(batch: 64, inChannels: 16, inHeight: 32, inWidth: 32, outChannels: 32,
+                                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)),
+    ("conv3 32→64 16×16", ConvolutionGeometry(batch: 64, inChannels: 32, inHeight: 16, inWidth: 16, outChannels: 64,
+                                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)),
+]
+
+var gemmCases: [GEMMCase] = [
+    GEMMCase(name: "square 256", m: 256, n: 256, k: 256),
+    GEMMCase(name: "square 1024", m: 1024, n: 1024, k: 1024),
+]
+for (index, layer) in tiny32Layers.enumerated() {
+    let g = layer.geometry
+    let out = g.outChannels, patch = g.inChannels * 9, pixels = g.batch * g.inHeight * g.inWidth
+    gemmCases.append(GEMMCase(name: "conv\(index + 1) forward", m: out, n: pixels, k: patch))
+    // dcolumns = Wᵀ · gy: W is stored out × patch.
+    gemmCases.append(GEMMCase(name: "conv\(index + 1) input-grad", m: patch, n: pixels, k: out, transposeA: true))
+    // dW = gy · columnsᵀ: columns are stored patch × pixels.
+    gemmCases.append(GEMMCase(name: "conv\(index + 1) weight-grad", m: out, n: patch, k: pixels, transposeB: true))
+}
+
+/// Deterministic values in [-1, 1).
+func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    for index in 0..<count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        buffer[index] = Float(Int32(truncatingIfNeeded: state >> 32)) / Float(Int32.max)
+    }
+    return buffer
+}
+
+/// Median seconds of `body`, after a warm-up, over enough repetitions to fill about `budget` seconds.
+func medianSeconds(budget: Double = 0.4, _ body: () -> Void) -> Double {
+    body()
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    let estimate = max(1e-6, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    let repetitions = min(200, max(7, Int(budget / estimate)))
+    var times: [Double] = []
+    for _ in 0..<repetitions {
+        let begin = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+func leftPad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}
+
+func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+if !emitJSON {
+    print("camlab-bench — kernel: \(Kernels.gemmKernelName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    print("")
+    print("GEMM  C[m×n] = op(A)[m×k]·op(B)[k×n], float32, median")
+    print(pad("case", 24) + leftPad("m", 6) + leftPad("n", 7) + leftPad("k", 7) + "  op   " + leftPad("ms", 9) + leftPad("GFLOP/s", 10))
+}
+for test in gemmCases {
+    let (m, n, k) = (test.m, test.n, test.k)
+    let a = randomBuffer(m * k, seed: 1), b = randomBuffer(k * n, seed: 2), c = randomBuffer(m * n, seed: 3)
+    defer { a.deallocate(); b.deallocate(); c.deallocate() }
+    let seconds = medianSeconds {
+        Kernels.gemm(m: m, n: n, k: k, a: a, lda: test.transposeA ? m : k, transposeA: test.transposeA,
+                     b: b, ldb: test.transposeB ? k : n, transposeB: test.transposeB,
+                     c: c, ldc: n, accumulate: false)
+    }
+    let gflops = 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9
+    let op = (test.transposeA ? "T" : "N") + (test.transposeB ? "T" : "N")
+    if emitJSON {
+        print("{\"kind\":\"gemm\",\"case\":\"\(test.name)\",\"m\":\(m),\"n\":\(n),\"k\":\(k),\"op\":\"\(op)\",\"median_ms\":\(format(seconds * 1e3, 4)),\"gflops\":\(format(gflops, 2))}")
+    } else {
+        print(pad(test.name, 24) + leftPad("\(m)", 6) + leftPad("\(n)", 7) + leftPad("\(k)", 7) + "  \(op)   "
+              + leftPad(format(seconds * 1e3, 3), 9) + leftPad(format(gflops, 1), 10))
+    }
+}
+
+if !emitJSON {
+    print("")
+    print("Convolution, tiny32 layers at batch 64 (3×3, stride 1, padding 1), median")
+    print(pad("layer", 20) + pad("pass", 14) + leftPad("ms", 9) + leftPad("GFLOP/s", 10))
+}
+for layer in tiny32Layers {
+    let g = layer.geometry
+    let inputCount = g.batch * g.inChannels * g.inHeight * g.inWidth
+    let outputCount = g.batch * g.outChannels * g.outHeight * g.outWidth
+    let weightCount = g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth
+    let x = randomBuffer(inputCount, seed: 4), w = randomBuffer(weightCount, seed: 5)
+    let y = randomBuffer(outputCount, seed: 6), dx = randomBuffer(inputCount, seed: 7)
+    let dw = randomBuffer(weightCount, seed: 8)
+    defer { x.deallocate(); w.deallocate(); y.deallocate(); dx.deallocate(); dw.deallocate() }
+    let flops = 2 * Double(outputCount) * Double(g.inChannels * g.kernelHeight * g.kernelWidth)
+    let passes: [(String, () -> Void)] = [
+        ("forward", { Kernels.conv2d(input: x, weight: w, output: y, geometry: g) }),
+        ("input-grad", { Kernels.conv2dInputGradient(outputGradient: y, weight: w, inputGradient: dx, geometry: g) }),
+        ("weight-grad", { Kernels.conv2dWeightGradient(input: x, outputGradient: y, weightGradient: dw, geometry: g) }),
+    ]
+    for (pass, body) in passes {
+        let seconds = medianSeconds(body)
+        let gflops = flops / seconds / 1e9
+        if emitJSON {
+            print("{\"kind\":\"conv\",\"layer\":\"\(layer.name)\",\"pass\":\"\(pass)\",\"median_ms\":\(format(seconds * 1e3, 4)),\"gflops\":\(format(gflops, 2))}")
+        } else {
+            print(pad(layer.name, 20) + pad(pass, 14) + leftPad(format(seconds * 1e3, 3), 9) + leftPad(format(gflops, 1), 10))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Testing
+@testable import CamlabCore
+
+/// First and second derivatives of every operation against finite differences.
+///
+/// Each operation is wrapped in a scalar function f(x) = Σ r ⊙ op(x) with fixed random weights r
+/// (and, for second derivatives, a non-linear wrapper so the Hessian is not zero); see
+/// `GradientCheck` for the stencil and why 1e-3 relative to max(1, |∇f|) is the tolerance.
+/// Inputs of non-smooth operations (ReLU, max, pooling) are kept away from their kinks.
+struct GradientCheckTests {
+    static let tolerance = 1e-3
+
+    /// Inputs of order one, reproducible from a seed.
+    func input(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        return Tensor.uniform(shape, low: low, high: high, generator: &generator)
+    }
+
+    /// Inputs whose magnitudes are at least `gap` away from zero and from each other, so that
+    /// ReLU masks and max/pool winners do not change under a finite-difference step.
+    func separated(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        let count = shape.reduce(1, *)
+        var levels = (0..<count).map { Float($0 - count / 2) * gap + gap / 2 }
+        generator.shuffle(&levels)
+        return Tensor(shape: shape, scalars: levels)
+    }
+
+    /// Σ r ⊙ y with weights fixed by the output shape.
+    func projected(_ y: Tensor) -> Tensor {
+        var generator = RandomGenerator(seed: UInt64(y.count) &* 7919)
+        return (y * Tensor.uniform(y.shape, low: -1, high: 1, generator: &generator)).sum()
+    }
+
+    func check(_ name: String, _ inputs: [Tensor], secondOrder: Bool = true,
+               _ op: @escaping ([Tensor]) -> Tensor) {
+        let first = GradientCheck.compare(at: inputs) { projected(op($0)) }
+        #expect(first.maximumError < Self.tolerance, "\(name): first derivative off by \(first.maximumError)")
+        guard secondOrder else { return }
+        // Squaring makes the gradient depend on the inputs, so the second derivative is non-trivial.
+        var generator = RandomGenerator(seed: 99)
+        let weights = inputs.map { Tensor.uniform($0.shape, low: -1, high: 1, generator: &generator) }
+        let second = GradientCheck.compareSecondOrder(at: inputs, weights: weights) { projected(op($0).squared()) }
+        #expect(second.maximumError < Self.tolerance, "\(name): second derivative off by \(second.maximumError)")
+    }
+
+    @Test func arithmeticWithBroadcasting() {
+        let a = input([2, 3, 4], seed: 1), b = input([3, 1], seed: 2)
+        check("add", [a, b]) { $0[0] + $0[1] }
+        check("subtract", [a, b]) { $0[0] - $0[1] }
+        check("multiply", [a, b]) { $0[0] * $0[1] }
+        check("divide", [a, input([3, 1], seed: 3, low: 0.5, high: 2)]) { $0[0] / $0[1] }
+        check("negate", [a]) { -$0[0] }
+        check("scalar on the left", [a]) { 2 - 3 / ($0[0] + 3) }
+    }
+
+    @Test func unaryFunctions() {
+        let x = input([3, 5], seed: 4)
+        let positive = input([3, 5], seed: 5, low: 0.5, high: 2)
+        check("exp", [x]) { $0[0].exp() }
+        check("log", [positive]) { $0[0].log() }
+        check("sqrt", [positive]) { $0[0].sqrt() }
+        check("square", [x]) { $0[0].pow(2) }
+        check("cube", [x]) { $0[0].pow(3) }
+        check("power -1.5", [positive]) { $0[0].pow(-1.5) }
+        check("relu", [separated([3, 5], seed: 6)]) { $0[0].relu() }
+        check("abs", [separated([3, 5], seed: 7)]) { $0[0].abs() }
+    }
+
+    @Test func maximumAndSelect() {
+        let a = separated([4, 3], seed: 8), b = separated([4, 3], seed: 9, gap: 0.031)
+        check("maximum", [a, b]) { $0[0].maximum($0[1]) }
+        check("minimum", [a, b]) { $0[0].minimum($0[1]) }
+        let mask = a.isGreater(than: 0)
+        check("select", [a, input([3], seed: 10)]) { Tensor.select(where: mask, $0[0], $0[1]) }
+    }
+
+    @Test func reductions() {
+        let x = separated([2, 3, 4], seed: 11)
+        check("sum all", [x]) { $0[0].sum() }
+        check("sum axes 0,2", [x]) { $0[0].sum(alongAxes: [0, 2]) }
+        check("mean axis 1", [x]) { $0[0].mean(alongAxis: 1, keepingDimensions: true) }
+        check("max axis -1", [x]) { $0[0].max(alongAxis: -1) }
+        check("max axes 0,1", [x]) { $0[0].max(alongAxes: [0, 1]) }
+        check("min all", [x]) { $0[0].min() }
+    }
+
+    @Test func movement() {
+        let x = input([2, 3, 4], seed: 12)
+        check("reshaped", [x]) { $0[0].reshaped(to: [6, 4]) }
+        check("expanded", [input([3, 1], seed: 13)]) { $0[0].expanded(to: [2, 3, 5]) }
+        check("permuted", [x]) { $0[0].permuted([2, 0, 1]) }
+        check("transposed", [x]) { $0[0].transposed() }
+        check("sliced", [x]) { $0[0].sliced(alongAxis: 2, range: 1..<3) }
+        check("padded", [x]) { $0[0].padded(alongAxis: 1, before: 2, after: 1) }
+        check("concatenated", [x, input([2, 1, 4], seed: 14)]) { Tensor.concatenated($0, alongAxis: 1) }
+        let indices: [Int32] = [0, 5, 5, 23, 7, 1]
+        check("gathered", [x]) { $0[0].gathered(atFlatIndices: indices, shape: [2, 3]) }
+        check("scatteredAdding", [input([6], seed: 15)]) { $0[0].scatteredAdding(atFlatIndices: indices, shape: [4, 6]) }
+    }
+
+    @Test func matrixProducts() {
+        check("matmul", [input([3, 4], seed: 16), input([4, 2], seed: 17)]) { $0[0].matmul($0[1]) }
+        check("batched matmul with broadcasting", [input([2, 1, 3, 4], seed: 18), input([5, 4, 2], seed: 19)]) {
+            $0[0].matmul($0[1])
+        }
+    }
+
+    @Test func convolutions() {
+        let x = input([2, 3, 6, 5], seed: 20), w = input([4, 3, 3, 3], seed: 21), b = input([4], seed: 22)
+        check("conv2d stride 1 padding 1", [x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 1, padding: 1) }
+        check("conv2d stride 2 padding 0", [x, w]) { $0[0].conv2d(weight: $0[1], stride: 2) }
+        check("conv2d 1×1", [x, input([2, 3, 1, 1], seed: 23)]) { $0[0].conv2d(weight: $0[1]) }
+        // The two adjoints are primitives too (they appear in recorded backward passes).
+        let geometry = ConvolutionGeometry(batch: 2, inChannels: 3, inHeight: 6, inWidth: 5, outChannels: 4,
+                                           kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
+        let gy = input([2, 4, geometry.outHeight, geometry.outWidth], seed: 24)
+        check("conv2d input gradient", [gy, w]) { Tensor.convolution(.conv2dInputGradient(geometry), $0[0], $0[1]) }
+        check("conv2d weight gradient", [x, gy]) { Tensor.convolution(.conv2dWeightGradient(geometry), $0[0], $0[1]) }
+    }
+
+    @Test func pooling() {
+        let x = separated([2, 2, 6, 6], seed: 25)
+        check("maxPool2d 2/2", [x]) { $0[0].maxPool2d(kernel: 2) }
+        check("maxPool2d 3/2 padding 1", [x]) { $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1) }
+        check("avgPool2d 2/2", [x]) { $0[0].avgPool2d(kernel: 2) }
+        check("avgPool2d 3/1 padding 1", [x]) { $0[0].avgPool2d(kernel: 3, stride: 1, padding: 1) }
+        check("globalAveragePooled", [x]) { $0[0].globalAveragePooled() }
+    }
+
+    @Test func softmaxFamily() {
+        let logits = input([3, 5], seed: 26, low: -2, high: 2)
+        check("softmax", [logits]) { $0[0].softmax(alongAxis: 1) }
+        check("softmax axis 0", [logits]) { $0[0].softmax(alongAxis: 0) }
+        check("logSoftmax", [logits]) { $0[0].logSoftmax(alongAxis: -1) }
+        check("crossEntropy", [logits]) { $0[0].crossEntropy(labels: [1, 4, 0]) }
+    }
+
+    @Test func bilinearResizing() {
+        let x = input([1, 2, 4, 5], seed: 27)
+        check("resize up, half-pixel", [x]) { $0[0].resizedBilinear(height: 9, width: 7) }
+        check("resize down, half-pixel", [x]) { $0[0].resizedBilinear(height: 3, width: 2) }
+        check("resize up, align corners", [x]) { $0[0].resizedBilinear(height: 9, width: 7, convention: .alignCorners) }
+    }
+
+    @Test func aSmallNetworkTwice() {
+        // conv → relu → maxpool → GAP → linear → log-softmax: the path Grad-CAM++ differentiates.
+        let x = input([1, 2, 6, 6], seed: 28), w = input([3, 2, 3, 3], seed: 29), v = input([3, 4], seed: 30)
+        check("network", [x, w, v]) { t in
+            t[0].conv2d(weight: t[1], padding: 1).relu().maxPool2d(kernel: 2)
+                .globalAveragePooled().matmul(t[2]).logSoftmax(alongAxis: 1)
+        }
+    }
+}

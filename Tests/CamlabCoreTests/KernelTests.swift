@@ -1,0 +1,228 @@
+import Testing
+@testable import CamlabCore
+
+// MARK: - Helpers
+
+/// Deterministic values in [-1, 1).
+func randomValues(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int32(truncatingIfNeeded: state >> 32)) / Float(Int32.max)
+    }
+}
+
+let eps = Double(Float.ulpOfOne)
+
+// MARK: - GEMM
+
+struct GEMMShape: CustomTestStringConvertible, Sendable {
+    var m, n, k: Int
+    var extraLeading = 0 // added to lda, ldb and ldc, to test rows wider than the matrix
+    var testDescription: String { "\(m)×\(n)×\(k)+\(extraLeading)" }
+}
+
+/// Awkward shapes: single elements, sizes that are not multiples of any micro-tile (8×48, 6×16,
+/// 4×16) or cache block, and shapes large enough (≥ 2 MFLOP) to take each parallel path:
+/// split by columns, split by rows, split over k.
+let gemmShapes: [GEMMShape] = [
+    GEMMShape(m: 1, n: 1, k: 1),
+    GEMMShape(m: 7, n: 13, k: 5),
+    GEMMShape(m: 33, n: 65, k: 17, extraLeading: 3),
+    GEMMShape(m: 9, n: 49, k: 300, extraLeading: 1), // k crosses the KC = 256 block
+    GEMMShape(m: 130, n: 50, k: 3, extraLeading: 5), // m crosses the MC = 128 block
+    GEMMShape(m: 64, n: 200, k: 100),                // parallel, split by columns
+    GEMMShape(m: 290, n: 40, k: 100, extraLeading: 2), // parallel, split by rows
+    GEMMShape(m: 8, n: 9, k: 40_000),                // parallel, split over k
+]
+
+@Test("gemm matches a Double triple loop", arguments: gemmShapes, [false, true])
+func gemmMatchesNaive(shape: GEMMShape, accumulate: Bool) {
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    for transposeA in [false, true] {
+        for transposeB in [false, true] {
+            let lda = (transposeA ? m : k) + shape.extraLeading
+            let ldb = (transposeB ? k : n) + shape.extraLeading
+            let ldc = n + shape.extraLeading
+            let a = randomValues((transposeA ? k : m) * lda, seed: 1)
+            let b = randomValues((transposeB ? n : k) * ldb, seed: 2)
+            let initialC = randomValues(m * ldc, seed: 3)
+            var c = initialC
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        Kernels.gemm(m: m, n: n, k: k,
+                                     a: a.baseAddress!, lda: lda, transposeA: transposeA,
+                                     b: b.baseAddress!, ldb: ldb, transposeB: transposeB,
+                                     c: c.baseAddress!, ldc: ldc, accumulate: accumulate)
+                    }
+                }
+            }
+            var worstRatio = 0.0
+            var paddingUntouched = true
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    guard j < n else {
+                        paddingUntouched = paddingUntouched && c[i * ldc + j] == initialC[i * ldc + j]
+                        continue
+                    }
+                    var exact = accumulate ? Double(initialC[i * ldc + j]) : 0
+                    var magnitude = abs(exact)
+                    for p in 0..<k {
+                        let aValue = Double(transposeA ? a[p * lda + i] : a[i * lda + p])
+                        let bValue = Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                        exact += aValue * bValue
+                        magnitude += abs(aValue * bValue)
+                    }
+                    // Float summation of k products (in any order) errs by at most about
+                    // (k + 1)·eps·Σ|a·b| (Higham, Accuracy and Stability, §3.1), plus the
+                    // rounding of the accumulated C.
+                    let bound = Double(k + 2) * eps * magnitude + 1e-30
+                    worstRatio = max(worstRatio, abs(Double(c[i * ldc + j]) - exact) / bound)
+                }
+            }
+            #expect(worstRatio <= 1, "transposeA \(transposeA) transposeB \(transposeB)")
+            #expect(paddingUntouched, "gemm wrote past n in a row of C")
+        }
+    }
+}
+
+@Test func gemmWithEmptyDepthClearsOrKeepsC() {
+    var c: [Float] = [1, 2, 3, 4]
+    let a: [Float] = [0], b: [Float] = [0]
+    Kernels.gemm(m: 2, n: 2, k: 0, a: a, lda: 1, transposeA: false, b: b, ldb: 2, transposeB: false,
+                 c: &c, ldc: 2, accumulate: true)
+    #expect(c == [1, 2, 3, 4])
+    Kernels.gemm(m: 2, n: 2, k: 0, a: a, lda: 1, transposeA: false, b: b, ldb: 2, transposeB: false,
+                 c: &c, ldc: 2, accumulate: false)
+    #expect(c == [0, 0, 0, 0])
+}
+
+// MARK: - Convolution
+
+extension ConvolutionGeometry: CustomTestStringConvertible {
+    public var testDescription: String {
+        "N\(batch) C\(inChannels) \(inHeight)×\(inWidth) O\(outChannels) k\(kernelHeight)×\(kernelWidth) s\(stride) p\(padding)"
+    }
+}
+
+let convolutionGeometries: [ConvolutionGeometry] = [
+    // 1×1, stride 1, no padding: the image is its own column matrix.
+    .init(batch: 1, inChannels: 1, inHeight: 5, inWidth: 5, outChannels: 1, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+    .init(batch: 3, inChannels: 4, inHeight: 6, inWidth: 3, outChannels: 5, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0),
+    .init(batch: 3, inChannels: 3, inHeight: 5, inWidth: 6, outChannels: 2, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 1),
+    .init(batch: 1, inChannels: 5, inHeight: 6, inWidth: 7, outChannels: 6, kernelHeight: 1, kernelWidth: 1, stride: 2, padding: 0),
+    .init(batch: 3, inChannels: 2, inHeight: 7, inWidth: 5, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    .init(batch: 3, inChannels: 3, inHeight: 6, inWidth: 9, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+    .init(batch: 3, inChannels: 6, inHeight: 4, inWidth: 4, outChannels: 7, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+    .init(batch: 1, inChannels: 3, inHeight: 3, inWidth: 4, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 2),
+    .init(batch: 1, inChannels: 8, inHeight: 8, inWidth: 8, outChannels: 5, kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2),
+    .init(batch: 3, inChannels: 4, inHeight: 9, inWidth: 7, outChannels: 8, kernelHeight: 5, kernelWidth: 5, stride: 2, padding: 2),
+    .init(batch: 3, inChannels: 2, inHeight: 6, inWidth: 5, outChannels: 3, kernelHeight: 3, kernelWidth: 1, stride: 1, padding: 1),
+    // Large enough (> 2 MFLOP per image) that batch 1 runs its GEMMs on both cores.
+    .init(batch: 1, inChannels: 8, inHeight: 24, inWidth: 20, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+]
+
+/// Buffers for one geometry: input, weight, output gradient, and their absolute values.
+struct ConvolutionData {
+    let g: ConvolutionGeometry
+    let x, w, gy: [Float]
+    var inputCount: Int { g.batch * g.inChannels * g.inHeight * g.inWidth }
+    var weightCount: Int { g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth }
+    var outputCount: Int { g.batch * g.outChannels * g.outHeight * g.outWidth }
+
+    init(_ g: ConvolutionGeometry) {
+        self.g = g
+        x = randomValues(g.batch * g.inChannels * g.inHeight * g.inWidth, seed: 11)
+        w = randomValues(g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth, seed: 12)
+        gy = randomValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 13)
+    }
+
+    func forward(_ x: [Float], _ w: [Float], reference: Bool) -> [Float] {
+        var y = [Float](repeating: .nan, count: outputCount)
+        if reference { Kernels.referenceConv2d(input: x, weight: w, output: &y, geometry: g) }
+        else { Kernels.conv2d(input: x, weight: w, output: &y, geometry: g) }
+        return y
+    }
+
+    func inputGradient(_ gy: [Float], _ w: [Float], reference: Bool) -> [Float] {
+        var dx = [Float](repeating: .nan, count: inputCount)
+        if reference { Kernels.referenceConv2dInputGradient(outputGradient: gy, weight: w, inputGradient: &dx, geometry: g) }
+        else { Kernels.conv2dInputGradient(outputGradient: gy, weight: w, inputGradient: &dx, geometry: g) }
+        return dx
+    }
+
+    func weightGradient(_ x: [Float], _ gy: [Float], reference: Bool) -> [Float] {
+        var dw = [Float](repeating: .nan, count: weightCount)
+        if reference { Kernels.referenceConv2dWeightGradient(input: x, outputGradient: gy, weightGradient: &dw, geometry: g) }
+        else { Kernels.conv2dWeightGradient(input: x, outputGradient: gy, weightGradient: &dw, geometry: g) }
+        return dw
+    }
+}
+
+func absolute(_ values: [Float]) -> [Float] { values.map(abs) }
+
+/// Largest |fast − reference| / bound over the elements. Both results are Float sums of the same
+/// `terms` products in different orders; each errs by at most about terms·eps·Σ|products| from the
+/// exact sum, and Σ|products| is the same kernel applied to |inputs| (the `magnitude` array).
+func worstErrorRatio(_ fast: [Float], _ reference: [Float], magnitude: [Float], terms: Int) -> Double {
+    zip(zip(fast, reference), magnitude).map { pair, magnitude in
+        let bound = 2 * Double(terms + 1) * eps * Double(magnitude) + 1e-30
+        return Double(abs(pair.0 - pair.1)) / bound
+    }.max() ?? 0
+}
+
+@Test("conv2d matches the reference", arguments: convolutionGeometries)
+func conv2dMatchesReference(g: ConvolutionGeometry) {
+    let data = ConvolutionData(g)
+    let fast = data.forward(data.x, data.w, reference: false)
+    let reference = data.forward(data.x, data.w, reference: true)
+    let magnitude = data.forward(absolute(data.x), absolute(data.w), reference: true)
+    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.inChannels * g.kernelHeight * g.kernelWidth) <= 1)
+}
+
+@Test("conv2dInputGradient matches the reference", arguments: convolutionGeometries)
+func inputGradientMatchesReference(g: ConvolutionGeometry) {
+    let data = ConvolutionData(g)
+    let fast = data.inputGradient(data.gy, data.w, reference: false)
+    let reference = data.inputGradient(data.gy, data.w, reference: true)
+    let magnitude = data.inputGradient(absolute(data.gy), absolute(data.w), reference: true)
+    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.outChannels * g.kernelHeight * g.kernelWidth) <= 1)
+}
+
+@Test("conv2dWeightGradient matches the reference", arguments: convolutionGeometries)
+func weightGradientMatchesReference(g: ConvolutionGeometry) {
+    let data = ConvolutionData(g)
+    let fast = data.weightGradient(data.x, data.gy, reference: false)
+    let reference = data.weightGradient(data.x, data.gy, reference: true)
+    let magnitude = data.weightGradient(absolute(data.x), absolute(data.gy), reference: true)
+    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.batch * g.outHeight * g.outWidth) <= 1)
+}
+
+func dot(_ u: [Float], _ v: [Float]) -> Double {
+    zip(u, v).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+/// ⟨conv(x, w), g⟩ = ⟨x, convInputGrad(g, w)⟩ = ⟨w, convWeightGrad(x, g)⟩: all three are the same
+/// triple sum Σ w·x·g, so they may differ only by the rounding of the inner Float sums, at most
+/// about terms·eps·Σ|w·x·g| for the longest inner sum.
+@Test("the gradients are the adjoints of conv2d", arguments: convolutionGeometries)
+func adjointIdentities(g: ConvolutionGeometry) {
+    let data = ConvolutionData(g)
+    let forwardPairing = dot(data.forward(data.x, data.w, reference: false), data.gy)
+    let inputPairing = dot(data.x, data.inputGradient(data.gy, data.w, reference: false))
+    let weightPairing = dot(data.w, data.weightGradient(data.x, data.gy, reference: false))
+    let magnitude = dot(data.forward(absolute(data.x), absolute(data.w), reference: true), absolute(data.gy))
+    let longestSum = max(g.inChannels, g.outChannels) * g.kernelHeight * g.kernelWidth
+        + g.batch * g.outHeight * g.outWidth
+    let bound = 2 * Double(longestSum) * eps * magnitude
+    #expect(abs(forwardPairing - inputPairing) <= bound)
+    #expect(abs(forwardPairing - weightPairing) <= bound)
+}
+
+@Test func outputSizeFollowsPyTorch() {
+    let g = ConvolutionGeometry(batch: 1, inChannels: 1, inHeight: 7, inWidth: 6, outChannels: 1,
+                                kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
+    #expect(g.outHeight == 4) // ⌊(7 + 2 − 3) / 2⌋ + 1
+    #expect(g.outWidth == 3)  // ⌊(6 + 2 − 3) / 2⌋ + 1
+}

@@ -1,0 +1,63 @@
+import CamlabImaging
+import Foundation
+import Testing
+
+/// Smooth content: JPEG is lossy, and smooth gradients come back within a few levels.
+func gradientImage(width: Int = 32, height: Int = 24) -> RGBImage {
+    var image = RGBImage(width: width, height: height)
+    for y in 0..<height {
+        for x in 0..<width {
+            image[x: x, y: y] = RGB(red: UInt8(x * 255 / (width - 1)), green: UInt8(y * 255 / (height - 1)), blue: 128)
+        }
+    }
+    return image
+}
+
+func maximumDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
+    zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+}
+
+@Test func jpegWrittenWithGDReadsBack() throws {
+    let folder = try TemporaryFolder()
+    let image = gradientImage()
+    try ImageFile.write(image, to: folder.file("photo.jpg"), quality: 95)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: folder.file("photo.jpg")))
+    #expect(Array(bytes.prefix(3)) == [0xFF, 0xD8, 0xFF])
+    let decoded = try ImageFile.readRGB(at: folder.file("photo.jpg"))
+    #expect(decoded.width == 32 && decoded.height == 24)
+    #expect(maximumDifference(decoded, image) <= 12)
+    // The format comes from the bytes, not the name.
+    try FileManager.default.copyItem(atPath: folder.file("photo.jpg"), toPath: folder.file("renamed.png"))
+    #expect(try ImageFile.readRGB(at: folder.file("renamed.png")) == decoded)
+}
+
+@Test func losslessGDFormatsRoundTrip() throws {
+    let folder = try TemporaryFolder()
+    let image = patternImage()
+    for name in ["image.bmp", "image.tiff"] {
+        try ImageFile.write(image, to: folder.file(name))
+        #expect(try ImageFile.readRGB(at: folder.file(name)) == image, "\(name)")
+    }
+    // GIF is a palette format; libgd's quantizer may move a colour by a few levels.
+    let flat = RGBImage(width: 8, height: 8, filledWith: RGB(red: 200, green: 30, blue: 60))
+    try ImageFile.write(flat, to: folder.file("flat.gif"))
+    #expect(maximumDifference(try ImageFile.readRGB(at: folder.file("flat.gif")), flat) <= 8)
+    try ImageFile.write(gradientImage(), to: folder.file("image.webp"), quality: 100)
+    #expect(maximumDifference(try ImageFile.readRGB(at: folder.file("image.webp")), gradientImage()) <= 12)
+    #expect(try folder.contents().allSatisfy { !$0.hasPrefix(".") })
+}
+
+@Test func truncatedJPEGIsAClearError() throws {
+    let folder = try TemporaryFolder()
+    try ImageFile.write(gradientImage(), to: folder.file("full.jpg"))
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: folder.file("full.jpg")))
+    let path = folder.file("cut.jpg")
+    try bytes.prefix(20).write(to: URL(fileURLWithPath: path))
+    let error = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: path) }
+    #expect(error?.description == "cannot read '\(path)': the JPEG data is damaged, truncated or of a kind libgd cannot decode")
+}
+
+@Test func unknownExtensionOnWriteIsAClearError() {
+    let error = #expect(throws: ImagingError.self) { try ImageFile.write(gradientImage(), to: "/tmp/x.heic") }
+    #expect(error?.description == "cannot write '/tmp/x.heic': the extension 'heic' names no supported format (png, jpg, gif, bmp, webp, tiff)")
+}
