@@ -8,6 +8,7 @@
 //   CamlabMethods      one file per CAM method, on a shared pipeline
 //   CamlabImaging      PNG (libpng) and other image files (libgd)
 //   CamlabData         the synthetic datasets with ground-truth masks, image folders
+//   CamlabLab          what a person sees: terminal heatmaps, progress, reports
 //   camlab             the command line: parses arguments, calls the libraries
 import PackageDescription
 
@@ -40,9 +41,12 @@ let package = Package(
         .target(name: "CamlabImaging", dependencies: ["CPNG", "CGD"]),
         .target(name: "CamlabData", dependencies: ["CamlabImaging", "CamlabCore"]),
 
+        // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
+        .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
+
         // MARK: Executables
         .executableTarget(name: "camlab", dependencies: [
-            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData",
+            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
@@ -54,6 +58,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
+        // Runs the built `camlab` executable as a user would.
+        .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,51 @@
+import Foundation
+
+/// What the terminal on the other end of stdout can show, decided once from the environment.
+///
+/// Colour is off when stdout is not a terminal or `NO_COLOR` is set (https://no-color.org);
+/// 24-bit colour is assumed when `COLORTERM` says so or `CAMLAB_TRUECOLOR=1` overrides, otherwise
+/// the 256-colour palette is used (tmux and most terminals have it).
+public struct Terminal: Sendable {
+    public enum ColorSupport: Sendable { case none, palette256, trueColor }
+
+    public var isInteractive: Bool
+    public var color: ColorSupport
+    public var width: Int
+
+    public init(isInteractive: Bool, color: ColorSupport, width: Int = 80) {
+        self.isInteractive = isInteractive
+        self.color = color
+        self.width = width
+    }
+
+    /// The terminal of this process's stdout.
+    public static let standardOutput: Terminal = {
+        let environment = ProcessInfo.processInfo.environment
+        let interactive = isatty(STDOUT_FILENO) == 1
+        var color: ColorSupport = .none
+        if interactive && environment["NO_COLOR"].map({ $0.isEmpty }) ?? true && environment["TERM"] != "dumb" {
+            let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
+            color = colorTerm == "truecolor" || colorTerm == "24bit" ? .trueColor : .palette256
+        }
+        if let override = environment["CAMLAB_TRUECOLOR"], interactive, environment["NO_COLOR"].map({ $0.isEmpty }) ?? true {
+            color = override == "1" ? .trueColor : (override == "0" ? .palette256 : color)
+        }
+        var size = winsize()
+        let width = interactive && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        return Terminal(isInteractive: interactive, color: color, width: width)
+    }()
+
+    /// `text` in bold when colour is on.
+    public func bold(_ text: String) -> String { color == .none ? text : "\u{1B}[1m\(text)\u{1B}[0m" }
+    /// `text` dimmed when colour is on.
+    public func dim(_ text: String) -> String { color == .none ? text : "\u{1B}[2m\(text)\u{1B}[0m" }
+    /// `text` in red (errors) when colour is on.
+    public func red(_ text: String) -> String { color == .none ? text : "\u{1B}[31m\(text)\u{1B}[0m" }
+    /// `text` in green (passed checks) when colour is on.
+    public func green(_ text: String) -> String { color == .none ? text : "\u{1B}[32m\(text)\u{1B}[0m" }
+}
+
+/// Writes to standard error (diagnostics, progress), never mixed into stdout's results.
+public func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
