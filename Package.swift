@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
 
         // MARK: Tests
-        .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"]),
+        .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData"],
                     resources: [.copy("Fixtures")]),
