@@ -15,14 +15,18 @@ public struct ModelInput {
     public let notes: [String]
 
     public init(imagePaths: [String], network: Network) throws {
+        try self.init(images: imagePaths.map { ($0, try ImageFile.readRGB(at: $0)) }, network: network)
+    }
+
+    /// Pictures already in memory, each with the name used in notes.
+    public init(images: [(name: String, image: RGBImage)], network: Network) throws {
         let (channels, height, width) = (network.architecture.input[0], network.architecture.input[1], network.architecture.input[2])
         var pictures: [RGBImage] = []
         var notes: [String] = []
         var tensors: [Tensor] = []
-        for path in imagePaths {
-            let image = try ImageFile.readRGB(at: path)
+        for (name, image) in images {
             if image.width != width || image.height != height {
-                notes.append("note: \(path) is \(image.width)×\(image.height); resized to \(width)×\(height), the model's input size.")
+                notes.append("note: \(name) is \(image.width)×\(image.height); resized to \(width)×\(height), the model's input size.")
             }
             let picture = image.width == width && image.height == height ? image : image.resized(toWidth: width, height: height)
             pictures.append(picture)
