@@ -6,5 +6,5 @@ struct Camlab: ParsableCommand {
         commandName: "camlab",
         abstract: "A teaching lab for class activation maps: CAM, Grad-CAM, Grad-CAM++ and their family.",
         version: "0.1.0",
-        subcommands: [CamCommand.self, CheckCommand.self])
+        subcommands: [CamCommand.self, CheckCommand.self, MetricsCommand.self])
 }
