@@ -49,7 +49,7 @@ let package = Package(
             "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
+        .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
 
         // MARK: Tests
         .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"], resources: [.copy("Fixtures")]),
