@@ -134,8 +134,15 @@ public struct EquationCheck {
             }
             tolerance = 1e-3 * Swift.max(1e-12, rows.map { Swift.abs($0.right) }.max() ?? 1)
             expectedToHold = true
+            // pytorch-grad-cam adds 1e-6 to the denominator: say how much that moves α here.
+            let libraryShift = positions.map { p -> Double in
+                let gp = Double(g.scalars[p]), a = Double(sumA[p / plane])
+                return Swift.abs(gp * gp / (2 * gp * gp + a * gp * gp * gp + 1e-6) - gp * gp / (2 * gp * gp + a * gp * gp * gp))
+            }.max() ?? 0
+            let typical = positions.map { Swift.abs(Double(g.scalars[$0])) }.max() ?? 0
             notes = ["Y = exp(y^\(c)); ∂²Y and ∂³Y are the autodiff's own gradient differentiated twice more, at \(rows.count) positions with a positive gradient.",
-                     "The closed form replaces them by (∂Y)²/Y and (∂Y)³/Y², exact when y is piecewise linear in A (ReLU, max-pool, conv, linear)."]
+                     "The closed form replaces them by (∂Y)²/Y and (∂Y)³/Y², exact when y is piecewise linear in A (ReLU, max-pool, conv, linear).",
+                     "pytorch-grad-cam adds 1e-6 to the denominator; with gradients up to \(Self.format(typical)) that changes α by up to \(Self.format(libraryShift)) here."]
         }
     }
 

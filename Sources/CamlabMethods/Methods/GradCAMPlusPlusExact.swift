@@ -21,8 +21,9 @@ public struct GradCAMPlusPlusExact: WeightedCAMMethod {
     public func weights(_ pass: LayerPass) throws -> Tensor {
         let derivatives = try HigherOrderDerivatives(pass: pass)
         let g = derivatives.first                                    // ∂Y/∂A, with Y = e^S
-        // Where α is not computed exactly, the closed form (from ∂S/∂A, as pytorch-grad-cam).
-        var alpha = GradCAMPlusPlus.alpha(gradients: derivatives.scoreGradient, activations: pass.activations).scalars
+        // Where α is not computed exactly, the closed form from ∂S/∂A (without the library's ε, which
+        // is not part of the equation).
+        var alpha = GradCAMPlusPlus.alpha(gradients: derivatives.scoreGradient, activations: pass.activations, epsilon: 0).scalars
         let positive = g.scalars.indices.filter { g.scalars[$0] > 0 }
         let exact = HigherOrderDerivatives.sample(positive, count: exactPositionLimit)
         let sumA = withoutGradient { pass.activations.sum(alongAxes: [2, 3]) }.scalars
