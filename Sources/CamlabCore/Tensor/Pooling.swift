@@ -13,31 +13,50 @@ extension Tensor {
         let outHeight = (height + 2 * padding - kernel) / stride + 1
         let outWidth = (width + 2 * padding - kernel) / stride + 1
         precondition(outHeight >= 1 && outWidth >= 1, "maxPool2d: kernel \(kernel) does not fit input \(shape)")
-        var indices = [Int32](repeating: 0, count: planes * outHeight * outWidth)
-        scalars.withUnsafeBufferPointer { x in
-            var o = 0
-            for plane in 0..<planes {
-                let base = plane * height * width
-                for oy in 0..<outHeight {
-                    for ox in 0..<outWidth {
-                        var best = -1
-                        var bestValue = -Float.infinity
-                        for ky in 0..<kernel {
-                            let y = oy * stride - padding + ky
-                            guard y >= 0 && y < height else { continue }
-                            for kx in 0..<kernel {
-                                let xx = ox * stride - padding + kx
-                                guard xx >= 0 && xx < width else { continue }
-                                let index = base + y * width + xx
-                                let value = x[index]
-                                if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+        let outputsPerPlane = outHeight * outWidth
+        let indices = [Int32](unsafeUninitializedCapacity: planes * outputsPerPlane) { out, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                // Planes are independent: split them over the cores.
+                ParallelLoops.forEachChunk(of: planes, weight: height * width) { planeRange in
+                    for plane in planeRange {
+                        let base = plane * height * width
+                        var o = plane * outputsPerPlane
+                        for oy in 0..<outHeight {
+                            for ox in 0..<outWidth {
+                                var best = -1
+                                var bestValue = -Float.infinity
+                                if padding == 0 {  // every window lies inside: no bounds tests
+                                    let corner = base + oy * stride * width + ox * stride
+                                    for ky in 0..<kernel {
+                                        for kx in 0..<kernel {
+                                            let index = corner + ky * width + kx
+                                            let value = x[index]
+                                            if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+                                        }
+                                    }
+                                    out[o] = Int32(truncatingIfNeeded: best)
+                                    o += 1
+                                    continue
+                                }
+                                for ky in 0..<kernel {
+                                    let y = oy * stride - padding + ky
+                                    guard y >= 0 && y < height else { continue }
+                                    for kx in 0..<kernel {
+                                        let xx = ox * stride - padding + kx
+                                        guard xx >= 0 && xx < width else { continue }
+                                        let index = base + y * width + xx
+                                        let value = x[index]
+                                        if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+                                    }
+                                }
+                                out[o] = Int32(best)
+                                o += 1
                             }
                         }
-                        indices[o] = Int32(best)
-                        o += 1
                     }
                 }
             }
+            initialized = planes * outputsPerPlane
         }
         return gathered(atFlatIndices: indices, shape: [shape[0], shape[1], outHeight, outWidth])
     }

@@ -30,6 +30,7 @@ public struct Trainer {
         guard Array(data.images.shape[1...]) == expected else {
             throw TrainingError.imageShapeMismatch(expected: expected, actual: Array(data.images.shape[1...]))
         }
+        AllocatorTuning.keepFreedMemoryForReuse()
         var optimizer = options.makeOptimizer()
         // The shuffle has its own stream, so changing the initialization never changes the order.
         var shuffler = RandomGenerator(seed: options.seed ^ 0x5348_5546_464C_4531)
