@@ -11,6 +11,12 @@ public enum Interruption {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
+        // A blocked signal would stay pending forever: a parent may have blocked SIGINT and the
+        // mask is inherited across exec (test runners do this), so unblock it here.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Whether Ctrl-C was pressed since `install()`.
