@@ -21,17 +21,37 @@ extension Tensor {
                     for plane in planeRange {
                         let base = plane * height * width
                         var o = plane * outputsPerPlane
+                        if kernel == 2 && stride == 2 && padding == 0 {
+                            // The usual 2×2 pooling, unrolled: four candidates in straight-line
+                            // code, so neighbouring windows overlap in the pipeline.
+                            for oy in 0..<outHeight {
+                                let top = base + 2 * oy * width
+                                for ox in 0..<outWidth {
+                                    var best = top + 2 * ox
+                                    var bestValue = x[best]
+                                    Tensor.keepLarger(&best, &bestValue, top + 2 * ox + 1, x)
+                                    Tensor.keepLarger(&best, &bestValue, top + width + 2 * ox, x)
+                                    Tensor.keepLarger(&best, &bestValue, top + width + 2 * ox + 1, x)
+                                    out[o + ox] = Int32(truncatingIfNeeded: best)
+                                }
+                                o += outWidth
+                            }
+                            continue
+                        }
                         for oy in 0..<outHeight {
                             for ox in 0..<outWidth {
                                 var best = -1
                                 var bestValue = -Float.infinity
-                                if padding == 0 {  // every window lies inside: no bounds tests
+                                if padding == 0 {
+                                    // Every window lies inside, so no bounds tests; the winner is
+                                    // chosen with selects, not branches, which the data would
+                                    // mispredict half the time (that made pooling a tenth of a step).
                                     let corner = base + oy * stride * width + ox * stride
+                                    best = corner
+                                    bestValue = x[corner]
                                     for ky in 0..<kernel {
                                         for kx in 0..<kernel {
-                                            let index = corner + ky * width + kx
-                                            let value = x[index]
-                                            if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+                                            Tensor.keepLarger(&best, &bestValue, corner + ky * width + kx, x)
                                         }
                                     }
                                     out[o] = Int32(truncatingIfNeeded: best)
@@ -59,6 +79,17 @@ extension Tensor {
             initialized = planes * outputsPerPlane
         }
         return gathered(atFlatIndices: indices, shape: [shape[0], shape[1], outHeight, outWidth])
+    }
+
+    /// Max pooling's step: element `index` replaces the best so far when it is larger or NaN
+    /// (so NaN propagates, as in PyTorch). Written with selects, not branches: the data would
+    /// mispredict them half the time.
+    @inline(__always)
+    static func keepLarger(_ best: inout Int, _ bestValue: inout Float, _ index: Int, _ x: UnsafeBufferPointer<Float>) {
+        let value = x[index]
+        let wins = (value > bestValue) != value.isNaN  // never both: NaN > y is false
+        best = wins ? index : best
+        bestValue = wins ? value : bestValue
     }
 
     /// 2-D average pooling of an NCHW tensor; zero padding counts towards the average
