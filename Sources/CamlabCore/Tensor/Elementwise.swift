@@ -2,38 +2,63 @@ import Foundation
 
 /// Element-wise operations with NumPy broadcasting. Their derivatives are in `Derivatives.swift`.
 extension Tensor {
-    /// Applies `f` to each pair of broadcast elements.
+    /// Applies `f` to each pair of broadcast elements. Equal shapes and a single-element operand
+    /// take straight loops; other broadcasts walk the shape with its axes coalesced (a bias
+    /// [1, C, 1, 1] against [N, C, H, W] becomes runs of H·W). Large loops use every core.
     @inline(__always)
-    static func broadcasting(_ a: Tensor, _ b: Tensor, name: String,
-                             _ f: (Float, Float) -> Float) -> (shape: [Int], scalars: [Float]) {
+    static func broadcasting<F: BinaryScalarFunction>(_ a: Tensor, _ b: Tensor, name: String,
+                                                      _ f: F) -> (shape: [Int], scalars: [Float]) {
         if a.shape == b.shape {
-            let values = [Float](unsafeUninitializedCapacity: a.count) { out, initialized in
-                a.scalars.withUnsafeBufferPointer { x in
-                    b.scalars.withUnsafeBufferPointer { y in
-                        for i in 0..<x.count { out[i] = f(x[i], y[i]) }
+            let values = a.scalars.withUnsafeBufferPointer { x in
+                b.scalars.withUnsafeBufferPointer { y in
+                    ParallelLoops.filledArray(count: a.count) { range, out in
+                        for i in range { out[i] = f(x[i], y[i]) }
                     }
                 }
-                initialized = a.count
             }
             return (a.shape, values)
         }
+        if b.count == 1 && b.rank <= a.rank {
+            let y = b.scalars[0]
+            let values = a.scalars.withUnsafeBufferPointer { x in
+                ParallelLoops.filledArray(count: a.count) { range, out in
+                    for i in range { out[i] = f(x[i], y) }
+                }
+            }
+            return (a.shape, values)
+        }
+        if a.count == 1 && a.rank <= b.rank {
+            let x = a.scalars[0]
+            let values = b.scalars.withUnsafeBufferPointer { y in
+                ParallelLoops.filledArray(count: b.count) { range, out in
+                    for i in range { out[i] = f(x, y[i]) }
+                }
+            }
+            return (b.shape, values)
+        }
         let shape = Shape.broadcast(a.shape, b.shape, operation: name)
         let count = shape.reduce(1, *)
-        let stridesA = Shape.broadcastStrides(of: a.shape, to: shape)
-        let stridesB = Shape.broadcastStrides(of: b.shape, to: shape)
-        let innerA = stridesA.last ?? 0, innerB = stridesB.last ?? 0
+        let (walk, strides) = Shape.coalesced(shape, strides: [Shape.broadcastStrides(of: a.shape, to: shape),
+                                                               Shape.broadcastStrides(of: b.shape, to: shape)])
+        let innerA = strides[0].last ?? 0, innerB = strides[1].last ?? 0
         let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             a.scalars.withUnsafeBufferPointer { x in
                 b.scalars.withUnsafeBufferPointer { y in
-                    var position = 0
-                    forEachRun(shape: shape, strides: [stridesA, stridesB]) { offsets, run in
+                    forEachRunInParallel(shape: walk, strides: strides) { offsets, position, run in
                         var i = offsets[0], j = offsets[1]
-                        for k in 0..<run {
-                            out[position + k] = f(x[i], y[j])
-                            i += innerA
-                            j += innerB
+                        if innerB == 0 {  // a row against one value of b: the bias case
+                            let yj = y[j]
+                            for k in 0..<run { out[position + k] = f(x[i + k * innerA], yj) }
+                        } else if innerA == 0 {
+                            let xi = x[i]
+                            for k in 0..<run { out[position + k] = f(xi, y[j + k * innerB]) }
+                        } else {
+                            for k in 0..<run {
+                                out[position + k] = f(x[i], y[j])
+                                i += innerA
+                                j += innerB
+                            }
                         }
-                        position += run
                     }
                 }
             }
@@ -43,37 +68,36 @@ extension Tensor {
     }
 
     @inline(__always)
-    func mapped(_ f: (Float) -> Float) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            scalars.withUnsafeBufferPointer { x in
-                for i in 0..<x.count { out[i] = f(x[i]) }
+    func mapped<F: UnaryScalarFunction>(_ f: F) -> [Float] {
+        scalars.withUnsafeBufferPointer { x in
+            ParallelLoops.filledArray(count: count) { range, out in
+                for i in range { out[i] = f(x[i]) }
             }
-            initialized = count
         }
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, values) = broadcasting(a, b, name: "add") { $0 + $1 }
+        let (shape, values) = broadcasting(a, b, name: "add", ScalarFunctions.Add())
         return Tensor(shape: shape, scalars: values, operation: .add, inputs: [a, b])
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, values) = broadcasting(a, b, name: "subtract") { $0 - $1 }
+        let (shape, values) = broadcasting(a, b, name: "subtract", ScalarFunctions.Subtract())
         return Tensor(shape: shape, scalars: values, operation: .subtract, inputs: [a, b])
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, values) = broadcasting(a, b, name: "multiply") { $0 * $1 }
+        let (shape, values) = broadcasting(a, b, name: "multiply", ScalarFunctions.Multiply())
         return Tensor(shape: shape, scalars: values, operation: .multiply, inputs: [a, b])
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let (shape, values) = broadcasting(a, b, name: "divide") { $0 / $1 }
+        let (shape, values) = broadcasting(a, b, name: "divide", ScalarFunctions.Divide())
         return Tensor(shape: shape, scalars: values, operation: .divide, inputs: [a, b])
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        Tensor(shape: x.shape, scalars: x.mapped { -$0 }, operation: .negate, inputs: [x])
+        Tensor(shape: x.shape, scalars: x.mapped(ScalarFunctions.Negate()), operation: .negate, inputs: [x])
     }
 
     // Scalars on either side are rank-0 tensors: one rule covers both.
@@ -87,15 +111,15 @@ extension Tensor {
     public static func / (a: Float, b: Tensor) -> Tensor { Tensor(a) / b }
 
     public func exp() -> Tensor {
-        Tensor(shape: shape, scalars: mapped { Foundation.exp($0) }, operation: .exp, inputs: [self])
+        Tensor(shape: shape, scalars: mapped(ScalarFunctions.Exp()), operation: .exp, inputs: [self])
     }
 
     public func log() -> Tensor {
-        Tensor(shape: shape, scalars: mapped { Foundation.log($0) }, operation: .log, inputs: [self])
+        Tensor(shape: shape, scalars: mapped(ScalarFunctions.Log()), operation: .log, inputs: [self])
     }
 
     public func sqrt() -> Tensor {
-        Tensor(shape: shape, scalars: mapped { $0.squareRoot() }, operation: .sqrt, inputs: [self])
+        Tensor(shape: shape, scalars: mapped(ScalarFunctions.SquareRoot()), operation: .sqrt, inputs: [self])
     }
 
     /// x^p element-wise for a constant exponent (squares and cubes are exact products).
@@ -103,9 +127,9 @@ extension Tensor {
         let values: [Float]
         switch exponent {
         case 1: values = scalars
-        case 2: values = mapped { $0 * $0 }
-        case 3: values = mapped { $0 * $0 * $0 }
-        default: values = mapped { Foundation.pow($0, exponent) }
+        case 2: values = mapped(ScalarFunctions.Square())
+        case 3: values = mapped(ScalarFunctions.Cube())
+        default: values = mapped(ScalarFunctions.Power(exponent: exponent))
         }
         return Tensor(shape: shape, scalars: values, operation: .power(exponent), inputs: [self])
     }
@@ -114,12 +138,12 @@ extension Tensor {
 
     /// max(x, 0).
     public func relu() -> Tensor {
-        Tensor(shape: shape, scalars: mapped { $0 > 0 ? $0 : 0 }, operation: .relu, inputs: [self])
+        Tensor(shape: shape, scalars: mapped(ScalarFunctions.ReLU()), operation: .relu, inputs: [self])
     }
 
     /// Element-wise maximum with broadcasting.
     public func maximum(_ other: Tensor) -> Tensor {
-        let (shape, values) = Tensor.broadcasting(self, other, name: "maximum") { Swift.max($0, $1) }
+        let (shape, values) = Tensor.broadcasting(self, other, name: "maximum", ScalarFunctions.Maximum())
         return Tensor(shape: shape, scalars: values, operation: .maximum, inputs: [self, other])
     }
 
@@ -142,15 +166,15 @@ extension Tensor {
 
     // MARK: Comparisons: constant 0/1 masks, outside the graph.
 
-    private func compared(_ other: Tensor, name: String, _ test: (Float, Float) -> Bool) -> Tensor {
-        let (shape, values) = Tensor.broadcasting(self, other, name: name) { test($0, $1) ? 1 : 0 }
+    private func compared<F: BinaryScalarFunction>(_ other: Tensor, name: String, _ test: F) -> Tensor {
+        let (shape, values) = Tensor.broadcasting(self, other, name: name, test)
         return Tensor(shape: shape, scalars: values)
     }
 
-    public func isGreater(than other: Tensor) -> Tensor { compared(other, name: "isGreater") { $0 > $1 } }
+    public func isGreater(than other: Tensor) -> Tensor { compared(other, name: "isGreater", ScalarFunctions.IsGreater()) }
     public func isGreater(than value: Float) -> Tensor { isGreater(than: Tensor(value)) }
-    public func isLess(than other: Tensor) -> Tensor { compared(other, name: "isLess") { $0 < $1 } }
+    public func isLess(than other: Tensor) -> Tensor { compared(other, name: "isLess", ScalarFunctions.IsLess()) }
     public func isLess(than value: Float) -> Tensor { isLess(than: Tensor(value)) }
-    public func isEqual(to other: Tensor) -> Tensor { compared(other, name: "isEqual") { $0 == $1 } }
+    public func isEqual(to other: Tensor) -> Tensor { compared(other, name: "isEqual", ScalarFunctions.IsEqual()) }
     public func isEqual(to value: Float) -> Tensor { isEqual(to: Tensor(value)) }
 }

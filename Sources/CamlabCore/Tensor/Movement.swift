@@ -28,14 +28,17 @@ extension Tensor {
     /// Reads this tensor's elements with arbitrary strides into a new row-major array of `shape`.
     private func gathered(shape target: [Int], strides: [Int]) -> [Float] {
         let count = target.reduce(1, *)
-        let inner = strides.last ?? 0
+        let (walk, walkStrides) = Shape.coalesced(target, strides: [strides])
+        let inner = walkStrides[0].last ?? 0
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             scalars.withUnsafeBufferPointer { x in
-                var position = 0
-                forEachRun(shape: target, strides: [strides]) { offsets, run in
+                forEachRunInParallel(shape: walk, strides: walkStrides) { offsets, position, run in
                     var i = offsets[0]
-                    for k in 0..<run { out[position + k] = x[i]; i += inner }
-                    position += run
+                    if inner == 0 {
+                        (out.baseAddress! + position).update(repeating: x[i], count: run)
+                    } else {
+                        for k in 0..<run { out[position + k] = x[i]; i += inner }
+                    }
                 }
             }
             initialized = count
@@ -134,7 +137,13 @@ extension Tensor {
     /// `out[i] = scalars[indices[i]]` over flat storage, shaped `shape`.
     public func gathered(atFlatIndices indices: [Int32], shape target: [Int]) -> Tensor {
         precondition(indices.count == target.reduce(1, *), "gathered: \(indices.count) indices for shape \(target)")
-        let values = scalars.withUnsafeBufferPointer { x in indices.map { x[Int($0)] } }
+        let values = scalars.withUnsafeBufferPointer { x in
+            indices.withUnsafeBufferPointer { index in
+                ParallelLoops.filledArray(count: index.count) { range, out in
+                    for i in range { out[i] = x[Int(index[i])] }
+                }
+            }
+        }
         return Tensor(shape: target, scalars: values, operation: .gather(indices: indices), inputs: [self])
     }
 
@@ -143,7 +152,11 @@ extension Tensor {
         precondition(indices.count == count, "scatteredAdding: \(indices.count) indices for \(count) elements")
         var values = [Float](repeating: 0, count: target.reduce(1, *))
         values.withUnsafeMutableBufferPointer { out in
-            for i in 0..<indices.count { out[Int(indices[i])] += scalars[i] }
+            scalars.withUnsafeBufferPointer { x in
+                indices.withUnsafeBufferPointer { index in
+                    for i in 0..<index.count { out[Int(index[i])] += x[i] }
+                }
+            }
         }
         return Tensor(shape: target, scalars: values, operation: .scatterAdd(indices: indices), inputs: [self])
     }

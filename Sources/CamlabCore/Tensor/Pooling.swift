@@ -13,33 +13,83 @@ extension Tensor {
         let outHeight = (height + 2 * padding - kernel) / stride + 1
         let outWidth = (width + 2 * padding - kernel) / stride + 1
         precondition(outHeight >= 1 && outWidth >= 1, "maxPool2d: kernel \(kernel) does not fit input \(shape)")
-        var indices = [Int32](repeating: 0, count: planes * outHeight * outWidth)
-        scalars.withUnsafeBufferPointer { x in
-            var o = 0
-            for plane in 0..<planes {
-                let base = plane * height * width
-                for oy in 0..<outHeight {
-                    for ox in 0..<outWidth {
-                        var best = -1
-                        var bestValue = -Float.infinity
-                        for ky in 0..<kernel {
-                            let y = oy * stride - padding + ky
-                            guard y >= 0 && y < height else { continue }
-                            for kx in 0..<kernel {
-                                let xx = ox * stride - padding + kx
-                                guard xx >= 0 && xx < width else { continue }
-                                let index = base + y * width + xx
-                                let value = x[index]
-                                if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+        let outputsPerPlane = outHeight * outWidth
+        let indices = [Int32](unsafeUninitializedCapacity: planes * outputsPerPlane) { out, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                // Planes are independent: split them over the cores.
+                ParallelLoops.forEachChunk(of: planes, weight: height * width) { planeRange in
+                    for plane in planeRange {
+                        let base = plane * height * width
+                        var o = plane * outputsPerPlane
+                        if kernel == 2 && stride == 2 && padding == 0 {
+                            // The usual 2×2 pooling, unrolled: four candidates in straight-line
+                            // code, so neighbouring windows overlap in the pipeline.
+                            for oy in 0..<outHeight {
+                                let top = base + 2 * oy * width
+                                for ox in 0..<outWidth {
+                                    var best = top + 2 * ox
+                                    var bestValue = x[best]
+                                    Tensor.keepLarger(&best, &bestValue, top + 2 * ox + 1, x)
+                                    Tensor.keepLarger(&best, &bestValue, top + width + 2 * ox, x)
+                                    Tensor.keepLarger(&best, &bestValue, top + width + 2 * ox + 1, x)
+                                    out[o + ox] = Int32(truncatingIfNeeded: best)
+                                }
+                                o += outWidth
+                            }
+                            continue
+                        }
+                        for oy in 0..<outHeight {
+                            for ox in 0..<outWidth {
+                                var best = -1
+                                var bestValue = -Float.infinity
+                                if padding == 0 {
+                                    // Every window lies inside, so no bounds tests; the winner is
+                                    // chosen with selects, not branches, which the data would
+                                    // mispredict half the time (that made pooling a tenth of a step).
+                                    let corner = base + oy * stride * width + ox * stride
+                                    best = corner
+                                    bestValue = x[corner]
+                                    for ky in 0..<kernel {
+                                        for kx in 0..<kernel {
+                                            Tensor.keepLarger(&best, &bestValue, corner + ky * width + kx, x)
+                                        }
+                                    }
+                                    out[o] = Int32(truncatingIfNeeded: best)
+                                    o += 1
+                                    continue
+                                }
+                                for ky in 0..<kernel {
+                                    let y = oy * stride - padding + ky
+                                    guard y >= 0 && y < height else { continue }
+                                    for kx in 0..<kernel {
+                                        let xx = ox * stride - padding + kx
+                                        guard xx >= 0 && xx < width else { continue }
+                                        let index = base + y * width + xx
+                                        let value = x[index]
+                                        if best < 0 || value > bestValue || value.isNaN { best = index; bestValue = value }
+                                    }
+                                }
+                                out[o] = Int32(best)
+                                o += 1
                             }
                         }
-                        indices[o] = Int32(best)
-                        o += 1
                     }
                 }
             }
+            initialized = planes * outputsPerPlane
         }
         return gathered(atFlatIndices: indices, shape: [shape[0], shape[1], outHeight, outWidth])
+    }
+
+    /// Max pooling's step: element `index` replaces the best so far when it is larger or NaN
+    /// (so NaN propagates, as in PyTorch). Written with selects, not branches: the data would
+    /// mispredict them half the time.
+    @inline(__always)
+    static func keepLarger(_ best: inout Int, _ bestValue: inout Float, _ index: Int, _ x: UnsafeBufferPointer<Float>) {
+        let value = x[index]
+        let wins = (value > bestValue) != value.isNaN  // never both: NaN > y is false
+        best = wins ? index : best
+        bestValue = wins ? value : bestValue
     }
 
     /// 2-D average pooling of an NCHW tensor; zero padding counts towards the average

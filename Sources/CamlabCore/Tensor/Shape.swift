@@ -34,6 +34,28 @@ enum Shape {
         }
     }
 
+    /// The same walk over fewer axes: size-1 axes are dropped and neighbouring axes merged where
+    /// every operand steps through them as through one axis (outer stride = inner stride × inner
+    /// size; broadcast axes have stride 0 on both). Row-major order is unchanged, so a loop over
+    /// the result visits the elements in the same order, in longer inner runs.
+    static func coalesced(_ shape: [Int], strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
+        var outShape: [Int] = []
+        var outStrides = [[Int]](repeating: [], count: strides.count)
+        for axis in shape.indices where shape[axis] != 1 {
+            let size = shape[axis]
+            if let last = outShape.indices.last,
+               strides.indices.allSatisfy({ outStrides[$0][last] == strides[$0][axis] * size }) {
+                outShape[last] *= size
+                for k in strides.indices { outStrides[k][last] = strides[k][axis] }
+            } else {
+                outShape.append(size)
+                for k in strides.indices { outStrides[k].append(strides[k][axis]) }
+            }
+        }
+        if outShape.isEmpty { return ([1], strides.map { _ in [0] }) }
+        return (outShape, outStrides)
+    }
+
     /// Normalizes a possibly negative axis, with an error that names the operation.
     static func axis(_ axis: Int, rank: Int, operation: String) -> Int {
         let normalized = axis < 0 ? axis + rank : axis
@@ -47,14 +69,15 @@ enum Shape {
 /// date without any division, and hands the innermost axis to `body` as a contiguous run:
 /// `body(offsets, innerCount)`; within the run, operand k advances by `innerStrides[k]`.
 @inline(__always)
-func forEachRun(shape: [Int], strides: [[Int]], _ body: (_ offsets: [Int], _ count: Int) -> Void) {
+func forEachRun(shape: [Int], strides: [[Int]], origin: [Int]? = nil,
+                _ body: (_ offsets: [Int], _ count: Int) -> Void) {
     let operands = strides.count
     guard shape.allSatisfy({ $0 > 0 }) else { return }
-    if shape.isEmpty { body([Int](repeating: 0, count: operands), 1); return }
+    if shape.isEmpty { body(origin ?? [Int](repeating: 0, count: operands), 1); return }
     let rank = shape.count
     let inner = shape[rank - 1]
     var index = [Int](repeating: 0, count: rank - 1)
-    var offsets = [Int](repeating: 0, count: operands)
+    var offsets = origin ?? [Int](repeating: 0, count: operands)
     while true {
         body(offsets, inner)
         var axis = rank - 2
@@ -67,5 +90,22 @@ func forEachRun(shape: [Int], strides: [[Int]], _ body: (_ offsets: [Int], _ cou
             axis -= 1
         }
         if axis < 0 { return }
+    }
+}
+
+/// `forEachRun` over slices of the outermost axis, one per core when the shape is large;
+/// `body(offsets, position, count)` also gets the row-major position of the run's first element.
+@inline(__always)
+func forEachRunInParallel(shape: [Int], strides: [[Int]],
+                          _ body: (_ offsets: [Int], _ position: Int, _ count: Int) -> Void) {
+    guard let outer = shape.first, shape.allSatisfy({ $0 > 0 }) else { return }
+    let perOuter = shape.dropFirst().reduce(1, *)
+    ParallelLoops.forEachChunk(of: outer, weight: perOuter) { chunk in
+        var position = chunk.lowerBound * perOuter
+        forEachRun(shape: [chunk.count] + shape.dropFirst(), strides: strides,
+                   origin: strides.map { $0[0] * chunk.lowerBound }) { offsets, run in
+            body(offsets, position, run)
+            position += run
+        }
     }
 }

@@ -1,0 +1,52 @@
+import CamlabCore
+
+/// How well a network classifies labelled images: accuracy and confusion matrix.
+public struct Evaluation: Equatable, Sendable {
+    /// `confusion[true class][predicted class]` = number of images.
+    public var confusion: [[Int]]
+
+    /// Share of images whose predicted class is their label.
+    public var accuracy: Double {
+        let total = confusion.joined().reduce(0, +)
+        guard total > 0 else { return 0 }
+        return Double(confusion.indices.map { confusion[$0][$0] }.reduce(0, +)) / Double(total)
+    }
+
+    /// Runs `network` on every image, `batchSize` at a time, without recording gradients.
+    public init(network: Network, data: LabeledImages, batchSize: Int = 256) {
+        let classes = network.classes.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let (images, labels) = data.batch(start..<min(data.count, start + batchSize))
+            let predictions = withoutGradient { network(network.normalized(images)) }.argmaxAlongLastAxis()
+            for (label, prediction) in zip(labels, predictions) { confusion[label][prediction] += 1 }
+        }
+        self.confusion = confusion
+    }
+
+    public init(confusion: [[Int]]) {
+        self.confusion = confusion
+    }
+}
+
+/// What a network says about one image.
+public struct Prediction: Equatable, Sendable {
+    /// The index of the largest logit.
+    public var classIndex: Int
+    public var className: String
+    public var logits: [Float]
+    /// softmax(logits).
+    public var probabilities: [Float]
+
+    /// Classifies each image of a batch `[N, C, H, W]` (values in [0, 1], not normalized).
+    public static func predictions(of network: Network, for images: Tensor) -> [Prediction] {
+        let logits = withoutGradient { network(network.normalized(images)) }
+        let probabilities = withoutGradient { logits.softmax(alongAxis: 1) }
+        let classes = logits.shape[1]
+        return logits.argmaxAlongLastAxis().enumerated().map { row, best in
+            let range = (row * classes)..<((row + 1) * classes)
+            return Prediction(classIndex: best, className: network.classes[best],
+                              logits: Array(logits.scalars[range]), probabilities: Array(probabilities.scalars[range]))
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import CamlabCore
+import Dispatch
+
+/// Mini-batch training of a `Network` by cross-entropy, as a PyTorch training loop does it:
+/// shuffle, forward, loss, backward, optimizer step.
+public struct Trainer {
+    public var options: TrainingOptions
+
+    public init(options: TrainingOptions) {
+        self.options = options
+    }
+
+    /// Trains `network` in place on `data`.
+    ///
+    /// - `onBatch` is called after each optimizer step; `onEpoch` after each epoch.
+    /// - `shouldStop` is asked after each batch; when it says yes, training ends there and the
+    ///   network keeps the parameters of the last complete step (Ctrl-C).
+    /// - The order of the images is a Fisher–Yates shuffle from a generator seeded with
+    ///   `options.seed`, drawn anew each epoch, so a seed fixes the whole run.
+    /// - Throws: `TrainingError` for bad options, images of the wrong shape, or a NaN loss (the
+    ///   network then keeps the parameters from before the step that produced it).
+    @discardableResult
+    public func train(_ network: Network, on data: LabeledImages,
+                      onBatch: (TrainingProgress) -> Void = { _ in },
+                      onEpoch: (EpochSummary) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        try options.validate()
+        guard data.count > 0 else { throw TrainingError.noImages }
+        let expected = network.architecture.input
+        guard Array(data.images.shape[1...]) == expected else {
+            throw TrainingError.imageShapeMismatch(expected: expected, actual: Array(data.images.shape[1...]))
+        }
+        AllocatorTuning.keepFreedMemoryForReuse()
+        var optimizer = options.makeOptimizer()
+        // The shuffle has its own stream, so changing the initialization never changes the order.
+        var shuffler = RandomGenerator(seed: options.seed ^ 0x5348_5546_464C_4531)
+        let batches = (data.count + options.batchSize - 1) / options.batchSize
+        var summaries: [EpochSummary] = []
+        var steps = 0
+        var trainingNanoseconds: UInt64 = 0
+
+        for epoch in 1...options.epochs {
+            var order = Array(0..<data.count)
+            shuffler.shuffle(&order)
+            var lossSum = 0.0, correct = 0, seen = 0
+            let epochStart = DispatchTime.now().uptimeNanoseconds
+            for batch in 0..<batches {
+                let indices = order[(batch * options.batchSize)..<min(data.count, (batch + 1) * options.batchSize)]
+                let (images, labels) = data.batch(indices)
+                let step = try trainingStep(network, images: images, labels: labels, optimizer: &optimizer,
+                                            epoch: epoch, batch: batch + 1)
+                steps += 1
+                lossSum += step.loss * Double(labels.count)
+                correct += step.correct
+                seen += labels.count
+                let now = DispatchTime.now().uptimeNanoseconds
+                let elapsed = Double(now - epochStart) / 1e9
+                let perBatch = Double(trainingNanoseconds + now - epochStart) / 1e9 / Double(steps)
+                onBatch(TrainingProgress(
+                    epoch: epoch, epochs: options.epochs, batch: batch + 1, batches: batches,
+                    loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                    imagesPerSecond: Double(seen) / max(elapsed, 1e-9),
+                    secondsLeft: perBatch * Double(options.epochs * batches - steps)))
+                if shouldStop() {
+                    return TrainingOutcome(epochs: summaries, wasInterrupted: epoch < options.epochs || batch + 1 < batches,
+                                           steps: steps)
+                }
+            }
+            let epochNanoseconds = DispatchTime.now().uptimeNanoseconds - epochStart
+            trainingNanoseconds += epochNanoseconds
+            let summary = EpochSummary(epoch: epoch, seconds: Double(epochNanoseconds) / 1e9,
+                                       loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen))
+            summaries.append(summary)
+            onEpoch(summary)
+        }
+        return TrainingOutcome(epochs: summaries, wasInterrupted: false, steps: steps)
+    }
+
+    /// One optimizer step on one batch; returns its mean loss and how many it classified right.
+    func trainingStep(_ network: Network, images: Tensor, labels: [Int], optimizer: inout any Optimizer,
+                      epoch: Int, batch: Int) throws -> (loss: Double, correct: Int) {
+        let parameters = network.parameters.map(\.tensor)
+        let logits = network(network.normalized(images))
+        let loss = logits.crossEntropy(labels: labels)
+        guard loss.scalar.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batch) }
+        let parameterGradients = gradients(of: loss, withRespectTo: parameters)
+        optimizer.step(network, gradients: parameterGradients)
+        let predictions = logits.argmaxAlongLastAxis()
+        let correct = zip(predictions, labels).filter { $0 == $1 }.count
+        return (Double(loss.scalar), correct)
+    }
+}

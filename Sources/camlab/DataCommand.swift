@@ -1,0 +1,32 @@
+import ArgumentParser
+import CamlabData
+
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Generate the synthetic datasets.", subcommands: [Make.self])
+
+    struct Make: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a dataset (shapes, multi or pairs) with masks, boxes and train/test splits.",
+            discussion: "Deterministic: the same options give the same files. Without options, makes the lessons' copy in Datasets/NAME.")
+
+        @Argument(help: "shapes, multi or pairs.") var name: String
+        @Option(help: "Total number of images (train + test).") var count: Int?
+        @Option(help: "Image side in pixels (at least 16).") var size: Int?
+        @Option(help: "Random seed.") var seed: UInt64?
+        @Option(help: "Output folder (new or empty); default Datasets/NAME.") var out: String?
+
+        func run() throws {
+            guard let kind = DatasetKind(rawValue: name) else {
+                throw ValidationError("There is no dataset '\(name)'; choose shapes, multi or pairs.")
+            }
+            var spec = LessonData.defaultSpec(for: kind)
+            if let count { spec.count = count }
+            if let size { spec.size = size }
+            if let seed { spec.seed = seed }
+            let directory = out ?? "Datasets/\(name)"
+            let manifest = try DatasetGenerator.write(spec, to: directory)
+            print("wrote \(manifest.counts.total) \(name) images (\(manifest.counts.train) train, \(manifest.counts.test) test, \(spec.size)×\(spec.size), seed \(spec.seed)) to \(directory)")
+        }
+    }
+}
