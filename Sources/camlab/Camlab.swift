@@ -6,5 +6,6 @@ struct Camlab: ParsableCommand {
         commandName: "camlab",
         abstract: "A teaching lab for class activation maps: CAM, Grad-CAM, Grad-CAM++ and their family.",
         version: "0.1.0",
-        subcommands: [CamCommand.self])
+        subcommands: [CamCommand.self, ReplCommand.self, LessonCommand.self],
+        defaultSubcommand: ReplCommand.self)
 }
