@@ -1,3 +1,4 @@
+import CamlabCore
 import CamlabData
 import CamlabImaging
 import CamlabLab
@@ -20,7 +21,8 @@ struct MethodCommand: Command {
         """
         Explains the current image for the current class at the current layer; a class or layer given
         here is used for this map only. Values: class, p, peak_x, peak_y, above_half, empty, and for
-        dataset images inside (the share of the map's mass on the class's objects).
+        dataset images inside and others (the share of the map's mass on the class's objects, on the
+        other classes' objects).
         """
     }
     let topic = CommandTopic.methods
@@ -60,19 +62,36 @@ struct MethodCommand: Command {
             values["peak_x"] = .number(Double(peak % width))
             values["peak_y"] = .number(Double(peak / width))
             values["above_half"] = .number(Double(map.filter { $0 >= 0.5 }.count) / Double(map.count))
-            if let shape = ShapeClass(rawValue: explanation.className), let mask = image.masks[shape] {
-                let total = map.reduce(0, +)
-                let inside = zip(map, mask.pixels).reduce(Float(0)) { $0 + ($1.1 > 0 ? $1.0 : 0) }
-                values["inside"] = .number(total > 0 ? Double(inside / total) : 0)
+        }
+        // Where the evidence lies: the heatmap, or for guided methods the gradient's magnitude.
+        if let mass = map ?? explanation.inputGradient.map(Self.magnitude), !image.masks.isEmpty {
+            let total = Double(mass.reduce(0, +))
+            func share(_ masks: [GrayImage]) -> Double {
+                guard total > 0 else { return 0 }
+                var sum = 0.0
+                for p in mass.indices where masks.contains(where: { $0.pixels[p] > 0 }) { sum += Double(mass[p]) }
+                return sum / total
             }
+            if let own = ShapeClass(rawValue: explanation.className).flatMap({ image.masks[$0] }) { values["inside"] = .number(share([own])) }
+            let others = image.masks.filter { $0.key.rawValue != explanation.className }.map(\.value)
+            if !others.isEmpty { values["others"] = .number(share(others)) }
         }
         var text = report.notes.joined(separator: "\n")
         if !text.isEmpty { text += "\n" }
         text += report.humanReadable(terminal: lab.terminal)
         if case .number(let share)? = values["inside"] {
-            text += "\n" + String(format: "%.0f%% of the map's mass lies on the %@ objects drawn in the image.", 100 * share, explanation.className)
+            let what = map == nil ? "gradient's magnitude" : "map's mass"
+            text += "\n" + String(format: "%.0f%% of the %@ lies on the %@ objects drawn in the image", 100 * share, what, explanation.className)
+            if case .number(let other)? = values["others"] { text += String(format: ", %.0f%% on the other objects", 100 * other) }
+            text += "."
         }
         return CommandOutput(text, values: values, map: map, isResult: true)
+    }
+
+    /// Σ_c |g_c| per pixel of an input gradient [C, H, W].
+    static func magnitude(_ gradient: CamlabCore.Tensor) -> [Float] {
+        let plane = gradient.shape[1] * gradient.shape[2]
+        return (0..<plane).map { p in (0..<gradient.shape[0]).reduce(Float(0)) { $0 + Swift.abs(gradient.scalars[$1 * plane + p]) } }
     }
 }
 
@@ -127,8 +146,8 @@ struct CompareCommand: Command {
 
 struct DiffCommand: Command {
     let name = "diff"
-    let usage = "diff N M"
-    let summary = "How far apart the heatmaps of results N and M are (max and mean |M_N − M_M|)."
+    let usage = "diff [N M]"
+    let summary = "How far apart the heatmaps of results N and M are (default: the last two heatmaps)."
     let topic = CommandTopic.methods
 
     func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
@@ -136,6 +155,12 @@ struct DiffCommand: Command {
     }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        let withMaps = lab.results.filter { $0.output.map != nil }
+        var arguments = arguments
+        if arguments.isEmpty {
+            guard withMaps.count >= 2 else { throw CommandError.message("diff needs two heatmaps; run two methods first, e.g. cam then gradcam.") }
+            arguments = withMaps.suffix(2).map { String($0.number) }
+        }
         guard arguments.count == 2 else { throw CommandError.usage(usage) }
         let maps = try arguments.map { argument -> [Float] in
             let number = Int(argument.hasPrefix("$") ? String(argument.dropFirst()) : argument)
@@ -149,7 +174,8 @@ struct DiffCommand: Command {
         let differences = zip(maps[0], maps[1]).map { Swift.abs($0 - $1) }
         let maximum = differences.max() ?? 0
         let mean = differences.reduce(0, +) / Float(Swift.max(differences.count, 1))
-        return CommandOutput("max |difference| = \(formatted(maximum)) · mean |difference| = \(formatted(mean)) (maps are scaled to [0, 1])",
+        let lines = ["Results \(arguments[0]) and \(arguments[1]): max |difference| = \(formatted(maximum)) · mean |difference| = \(formatted(mean)) (maps are scaled to [0, 1])"]
+        return CommandOutput(lines.joined(separator: "\n"),
                              values: ["max_difference": .number(Double(maximum)), "mean_difference": .number(Double(mean))])
     }
 }

@@ -35,7 +35,8 @@ public final class Repl {
 
     /// What Tab offers: command names first, then each command's own arguments.
     static func candidates(words: [String], prefix: String, lab: Lab) -> Completer.Candidates {
-        guard let first = words.first else { return .words(lab.commands.allNames) }
+        // Aliases still run, but only the names are offered: fewer, clearer choices.
+        guard let first = words.first else { return .words(lab.commands.commands.map(\.name)) }
         guard let command = lab.commands.command(named: first) else { return .words([]) }
         return command.completions(argument: words.count - 1, previous: Array(words.dropFirst()), lab: lab)
     }
