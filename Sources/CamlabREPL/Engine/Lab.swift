@@ -14,6 +14,8 @@ public final class Lab {
     public let lessons: LessonPlayer
     /// Where output goes (stdout in the REPL; a buffer in tests).
     public var write: (String) -> Void = { print($0) }
+    /// Where errors go (stderr, so a script's stdout holds only results).
+    public var writeError: (String) -> Void = { printError($0) }
     /// Set by `quit`.
     public internal(set) var wantsToQuit = false
 
@@ -74,6 +76,7 @@ public final class Lab {
             }
             return .succeeded(output)
         } catch CommandError.interrupted {
+            Interruption.reset()   // handled: the next command starts clean
             state = before
             return .failed(CommandError.interrupted.description)
         } catch {
@@ -84,7 +87,7 @@ public final class Lab {
     }
 
     func reportError(_ message: String) {
-        write(terminal.red("error: ") + message)
+        writeError(terminal.red("error: ") + message)
     }
 
     private func unknownCommandMessage(_ name: String) -> String {

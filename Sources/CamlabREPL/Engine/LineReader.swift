@@ -42,7 +42,7 @@ public final class ReadlineLineReader: LineReader {
     public init(history: HistoryFile, completer: Completer) {
         self.history = history
         rl_readline_name = UnsafePointer(strdup("camlab"))   // for `$if camlab` in ~/.inputrc; readline keeps the pointer
-        cle_install_signal_handlers()
+        Interruption.install()
         Completer.installed = completer
         cle_set_completer(Completer.bridge)
         history.load()
@@ -79,4 +79,8 @@ public enum Interruption {
 
     /// Forgets a Ctrl-C (before a command starts).
     public static func reset() { _ = cle_take_interrupt() }
+
+    /// Makes Ctrl-C set the flag instead of ending the process (the REPL does this; so does an
+    /// unattended lesson, which then stops after the current cell).
+    public static func install() { cle_install_signal_handlers() }
 }

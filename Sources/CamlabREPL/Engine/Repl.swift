@@ -70,7 +70,9 @@ public final class Repl {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty {
                     // Enter on an empty line drives the lesson; outside one it does nothing.
-                    if reader.isInteractive, let text = lab.lessons.advance(lab: lab), !text.isEmpty { lab.write(text) }
+                    guard let outcome = lab.lessons.advance(lab: lab) else { continue }
+                    if !outcome.text.isEmpty { lab.write(outcome.text) }
+                    if !outcome.passed && !reader.isInteractive { return 1 }
                     continue
                 }
                 reader.remember(trimmed)

@@ -68,13 +68,14 @@ public final class LessonPlayer {
     }
 
     /// Enter on an empty line: runs the shown cell, or moves to the next step once it has run.
-    public func advance(lab: Lab) -> String? {
+    /// Nil outside a lesson.
+    public func advance(lab: Lab) -> CellOutcome? {
         guard let lesson else { return nil }
         let step = lesson.steps[stepIndex]
         if step.commands != nil && !cellHasRun {
-            return runCurrentCell(lab: lab).text
+            return runCurrentCell(lab: lab)
         }
-        return next(lab: lab)
+        return CellOutcome(passed: true, text: next(lab: lab))
     }
 
     public func next(lab: Lab) -> String {
