@@ -1,7 +1,9 @@
+#define _GNU_SOURCE  /* ppoll */
 #include "CLineEditor.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,13 @@ void cle_install_signal_handlers(void) {
     sigaction(SIGWINCH, &action, NULL);
     rl_catch_signals = 0;
     rl_catch_sigwinch = 0;
+    // A parent may have started us with these signals blocked (the mask is inherited); Ctrl-C
+    // must reach the handler all the same.
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGINT);
+    sigaddset(&wanted, SIGWINCH);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
 }
 
 int cle_take_interrupt(void) {
@@ -51,11 +60,22 @@ cle_status cle_read_line(const char *prompt, char **line) {
     finished_line = NULL;
     line_is_finished = 0;
     interrupted = 0;  // a Ctrl-C pressed before the prompt belongs to the finished command
+    // SIGINT and SIGWINCH stay blocked except inside ppoll, which unblocks them atomically: a
+    // Ctrl-C landing between the check of the flag and the wait would otherwise be slept through.
+    sigset_t blocked, previous, waiting;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    waiting = previous;
+    sigdelset(&waiting, SIGINT);
+    sigdelset(&waiting, SIGWINCH);
     rl_callback_handler_install(prompt, on_line);
     FILE *input = rl_instream ? rl_instream : stdin;
+    cle_status status = CLE_LINE;
     while (!line_is_finished) {
         struct pollfd descriptor = { .fd = fileno(input), .events = POLLIN, .revents = 0 };
-        int ready = poll(&descriptor, 1, -1);
+        int ready = interrupted || resized ? 0 : ppoll(&descriptor, 1, NULL, &waiting);
         if (interrupted) {
             interrupted = 0;
             // Discard the half-typed line and give the terminal back its normal mode.
@@ -65,7 +85,8 @@ cle_status cle_read_line(const char *prompt, char **line) {
             rl_callback_handler_remove();
             fputc('\n', rl_outstream ? rl_outstream : stdout);
             fflush(rl_outstream ? rl_outstream : stdout);
-            return CLE_INTERRUPTED;
+            status = CLE_INTERRUPTED;
+            break;
         }
         if (resized) {
             resized = 0;
@@ -74,10 +95,13 @@ cle_status cle_read_line(const char *prompt, char **line) {
         if (ready < 0) {
             if (errno == EINTR) continue;
             rl_callback_handler_remove();
-            return CLE_END;
+            status = CLE_END;
+            break;
         }
         if (ready > 0) rl_callback_read_char();
     }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (status != CLE_LINE) return status;
     if (finished_line == NULL) return CLE_END;
     *line = finished_line;
     return CLE_LINE;

@@ -14,7 +14,7 @@ typedef enum {
 
 /// Returns the completions of the word at [start, end) of `line` as a NULL-terminated, malloc'ed
 /// array of malloc'ed strings (readline frees them), or NULL to complete file names instead.
-typedef char **_Nullable (*cle_completer)(const char *_Nonnull line, int start, int end);
+typedef char *_Nullable *_Nullable (*cle_completer)(const char *_Nonnull line, int start, int end);
 
 /// Installs the SIGINT and SIGWINCH flag handlers (no SA_RESTART, so a blocking read or poll
 /// returns with EINTR) and tells readline to leave signals to us.
