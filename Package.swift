@@ -44,9 +44,18 @@ let package = Package(
         // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
         .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
 
+        // MARK: The REPL and the lessons — GNU readline behind a shim, imported by CamlabREPL alone;
+        // CLineEditor is the C glue (callback interface, SIGINT flag) that Swift cannot write.
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .target(name: "CLineEditor", dependencies: ["CReadline"], linkerSettings: [.linkedLibrary("readline")]),
+        .target(name: "CamlabREPL", dependencies: [
+            "CReadline", "CLineEditor", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
+        ]),
+        .testTarget(name: "CamlabREPLTests", dependencies: ["CamlabREPL", "CamlabCore"]),
+
         // MARK: Executables
         .executableTarget(name: "camlab", dependencies: [
-            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
+            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab", "CamlabREPL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),

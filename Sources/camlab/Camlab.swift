@@ -7,6 +7,8 @@ struct Camlab: ParsableCommand {
         abstract: "A teaching lab for class activation maps: CAM, Grad-CAM, Grad-CAM++ and their family.",
         version: "0.1.0",
         subcommands: [
+            ReplCommand.self,
+            LessonCommand.self,
             CamCommand.self,
             CheckCommand.self,
             MetricsCommand.self,
@@ -14,5 +16,6 @@ struct Camlab: ParsableCommand {
             EvalCommand.self,
             PredictCommand.self,
             DataCommand.self,
-        ])
+        ],
+        defaultSubcommand: ReplCommand.self)
 }
