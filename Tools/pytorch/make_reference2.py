@@ -10,7 +10,8 @@ up-sampling factors. This one differs on purpose:
 - a stride-2 convolution, a maxpool, an unpadded 3x3 convolution and a 1x1 convolution, so the
   last ReLU is 8x10 and the maps are up-sampled by 5 (height) and 4.8 (width): non-integer;
 - cases at the default target layer (the last ReLU, `features.8`, 8x10) and at the second ReLU
-  (`features.3`, 20x24, followed by a maxpool), for the predicted class and a non-argmax class.
+  (`features.3`, 20x24, followed by a maxpool), for the predicted class and a non-argmax class,
+  and at a convolution's output before its ReLU (`features.7`, negative values) for the predicted class.
 
 Without --retrain and with DIR/model.safetensors present, the model and images are kept and only
 expected.json is recomputed. With --retrain (or no model yet), the model is trained for a few
@@ -78,6 +79,9 @@ ARCHITECTURE = {
     "target_layer": "features.8",
 }
 EARLY_LAYER = "features.3"
+# A convolution's output (before its ReLU): negative activations, so Ablation-CAM's AblationLayer
+# takes its `min - 1e7` branch, and sums of activations can be small or negative (XGrad-CAM, Grad-CAM++).
+CONV_LAYER = "features.7"
 
 # ---------------------------------------------------------------------------------------------
 # Synthetic images
@@ -319,7 +323,9 @@ def dump(value):
 def make_cases(output):
     """Every method for the predicted class at both layers, and for the least likely class (a
     non-argmax class) at the last layer; at the early layer the least likely class has `raw` and
-    `logits` only (no `map`, and no eigencam, which ignores the class), to keep the file < 3 MB."""
+    `logits` only (no `map`, and no eigencam, which ignores the class), to keep the file < 3 MB.
+    The predicted class is also explained at a convolution's output (CONV_LAYER) by every layer
+    method: `raw` for every image, `map` for single_circle.png only (size)."""
     model_path = os.path.join(output, "model.safetensors")
     model = load_model(model_path)
     last = ARCHITECTURE["target_layer"]
@@ -355,6 +361,13 @@ def make_cases(output):
                                   "input_grad": gradient_numbers(gb * gradcam_map[None])})
             cases.append({**base, "method": "fullgrad", "logits": numbers(logits),
                           "map": map_numbers(run_fullgrad(model_path, x, category))})
+            if predicted:
+                for method in LAYER_METHODS:
+                    raw, grayscale = run_layer_method(model_path, x, method, category, CONV_LAYER)
+                    case = {**base, "layer": CONV_LAYER, "method": method, "logits": numbers(logits), "raw": numbers(raw)}
+                    if image == "single_circle.png":
+                        case["map"] = map_numbers(grayscale)
+                    cases.append(case)
         print(f"{image}: logits {np.round(logits, 3).tolist()}", file=sys.stderr)
     return cases
 
@@ -389,7 +402,7 @@ def main():
         handle.write(",\n".join(dump(case) for case in cases))
         handle.write("\n]}\n")
     info.update({"architecture": ARCHITECTURE, "versions": versions(), "cases": len(cases),
-                 "early_layer": EARLY_LAYER})
+                 "early_layer": EARLY_LAYER, "conv_layer": CONV_LAYER})
     with open(info_path, "w") as handle:
         json.dump(info, handle, indent=1)
         handle.write("\n")
