@@ -1,3 +1,4 @@
+import CamlabLab
 import Testing
 @testable import CamlabREPL
 
@@ -63,5 +64,16 @@ struct LessonParsingTests {
         let failing = try Expectation(parsing: "expect error contains \"pooling\"", line: 1)
         #expect(!failing.check(values: [:], output: "", error: nil).passed)
         #expect(failing.check(values: [:], output: "", error: "needs global average pooling").passed)
+    }
+}
+
+struct TerminalMarkdownTests {
+    @Test func boldAndCodeReadAsTextWithoutColour() {
+        let plain = CamlabLab.Terminal(isInteractive: false, color: .none)
+        #expect(TerminalMarkdown.inline("**CAM** needs `gap` and **GAP**", terminal: plain) == "CAM needs `gap` and GAP")
+        #expect(TerminalMarkdown.inline("a ** b", terminal: plain) == "a ** b")
+        let coloured = CamlabLab.Terminal(isInteractive: true, color: .palette256)
+        #expect(TerminalMarkdown.inline("**y^c**", terminal: coloured) == "\u{1B}[1my^c\u{1B}[0m")
+        #expect(TerminalMarkdown.render("## Exercises\n```\ncode\n```", terminal: plain) == "Exercises\n\n    code\n")
     }
 }
