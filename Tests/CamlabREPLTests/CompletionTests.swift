@@ -20,6 +20,8 @@ struct CompletionTests {
         #expect(candidates("lesson reset ", lab: lab) == .words(["1", "3", "4", "5"]))
         #expect(candidates("image mu", lab: lab) == .words(["multi"]))
         #expect(candidates("model ", lab: lab) == .paths)
+        #expect(candidates("image Tests/", lab: lab) == .paths)
+        #expect(candidates("image ", lab: lab) == .paths)
         #expect(candidates("help sco", lab: lab) == .words(["score", "scorecam"]))
         #expect(candidates("frobnicate ", lab: lab) == .words([]))
     }

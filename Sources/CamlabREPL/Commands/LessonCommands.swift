@@ -9,7 +9,7 @@ struct LessonCommand: Command {
         """
     let topic = CommandTopic.lessons
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         let numbers = ((try? lab.lessons.catalog()) ?? []).map { String($0.number) }
         if index == 0 { return .words(numbers + ["reset"]) }
         return index == 1 && previous.first == "reset" ? .words(numbers) : .words([])
@@ -53,7 +53,7 @@ struct StepCommand: Command {
     let summary = "Jump to step K of the lesson, or start it again."
     let topic = CommandTopic.lessons
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words((lab.lessons.lesson?.steps.indices).map { $0.map { String($0 + 1) } } ?? [])
     }
 

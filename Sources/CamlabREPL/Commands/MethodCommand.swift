@@ -27,7 +27,7 @@ struct MethodCommand: Command {
     }
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         guard let network = try? lab.network() else { return .words([]) }
         return .words(network.classes + network.layerNames)
     }
@@ -101,7 +101,7 @@ struct CompareCommand: Command {
     let summary = "Several methods side by side on the current image (default: cam gradcam gradcampp scorecam)."
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(MethodName.allCases.filter(\.producesMap).map(\.rawValue))
     }
 
@@ -150,7 +150,7 @@ struct DiffCommand: Command {
     let summary = "How far apart the heatmaps of results N and M are (default: the last two heatmaps)."
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(lab.results.filter { $0.output.map != nil }.map { String($0.number) })
     }
 

@@ -14,7 +14,7 @@ struct ModelCommand: Command {
         """
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates { .paths }
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates { .paths }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         if !arguments.isEmpty {
@@ -58,14 +58,12 @@ struct ImageCommand: Command {
         """
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
-        if index == 0 { return .words(DatasetKind.allCases.map(\.rawValue) + pathCompletions()) }
-        return .words([])
-    }
-
-    /// Files of the working directory, so `image <Tab>` offers both kinds of answer.
-    private func pathCompletions() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: ".")) ?? []).filter { !$0.hasPrefix(".") }
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
+        guard index == 0 else { return .words([]) }
+        // A dataset name while the word can still become one, file names otherwise (readline's
+        // own completion, which descends into folders and knows `~`).
+        let kinds = DatasetKind.allCases.map(\.rawValue)
+        return kinds.contains { $0.hasPrefix(prefix) } && !prefix.isEmpty ? .words(kinds) : .paths
     }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
@@ -122,7 +120,7 @@ struct ClassCommand: Command {
     let summary = "Choose the class c to explain; auto explains the predicted class."
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(((try? lab.network().classes) ?? []) + ["auto"]) : .words([])
     }
 
@@ -149,7 +147,7 @@ struct LayerCommand: Command {
     let summary = "Choose the layer whose feature maps A^k are explained; auto is the model's target layer."
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(((try? lab.network().layerNames) ?? []) + ["auto"]) : .words([])
     }
 

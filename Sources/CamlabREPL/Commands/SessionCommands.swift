@@ -8,7 +8,7 @@ struct HelpCommand: Command {
     let summary = "List the commands, or explain one (also: COMMAND?)."
     let topic = CommandTopic.session
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(lab.commands.allNames) : .words([])
     }
 
@@ -86,7 +86,7 @@ struct ShowCommand: Command {
     let summary = "Show numbered result N again ($N does too); without N, the last one."
     let topic = CommandTopic.session
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(lab.results.map { String($0.number) })
     }
 

@@ -38,7 +38,7 @@ public final class Repl {
         // Aliases still run, but only the names are offered: fewer, clearer choices.
         guard let first = words.first else { return .words(lab.commands.commands.map(\.name)) }
         guard let command = lab.commands.command(named: first) else { return .words([]) }
-        return command.completions(argument: words.count - 1, previous: Array(words.dropFirst()), lab: lab)
+        return command.completions(argument: words.count - 1, previous: Array(words.dropFirst()), prefix: prefix, lab: lab)
     }
 
     /// The first thing a person reads.

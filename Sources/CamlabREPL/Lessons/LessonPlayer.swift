@@ -1,3 +1,4 @@
+import CamlabMethods
 import Foundation
 
 /// Plays lessons in the REPL: shows a step's prose and cell, runs the cell on Enter, shows its
@@ -109,6 +110,11 @@ public final class LessonPlayer {
         var lines = step.hints.map { "Hint: " + $0 }
         if lines.isEmpty, let commands = step.commands {
             lines.append("This step runs: " + commands.joined(separator: "; ") + ". 'help COMMAND' explains what each prints.")
+        }
+        // The equations of the methods this step uses, which the hint is usually about.
+        let methods = (step.commands ?? []).compactMap { $0.split(separator: " ").first.flatMap { MethodName(name: String($0)) } }
+        for method in Set(methods).sorted(by: { $0.rawValue < $1.rawValue }) {
+            lines.append("\(method.title): \(method.equation)")
         }
         return lines.joined(separator: "\n\n")
     }
