@@ -48,10 +48,11 @@ struct ModelCommand: Command {
 
 struct ImageCommand: Command {
     let name = "image"
-    let usage = "image [PATH | shapes N | multi N | pairs N]"
+    let usage = "image [PATH | DATASET N]"
     let summary = "Choose the image to explain (a file, or image N of a dataset), or show the current one."
     let details = """
-        Dataset images are drawn on the fly, exactly as 'camlab data' draws them (seed 0):
+        DATASET is shapes, multi or pairs, e.g. image multi 7. Dataset images are drawn on the fly,
+        exactly as 'camlab data' draws them (seed 0):
         shapes N shows one object of class N mod 4 (circle, square, triangle, cross); multi N shows
         2–6 small objects of one class; pairs N two objects of different classes. Files of another
         size are resized to the model's input.
