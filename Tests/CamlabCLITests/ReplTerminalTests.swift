@@ -198,6 +198,31 @@ final class PseudoTerminal {
         #expect(terminal.isInCookedMode)
     }
 
+    @Test func colourOnATerminalUnlessNoColor() throws {
+        var environment = Self.environment(history: Self.scratchHistory())
+        environment["COLORTERM"] = "truecolor"
+        environment["NO_COLOR"] = ""
+        let coloured = try PseudoTerminal(environment: environment)
+        #expect(coloured.expect("camlab>") != nil)   // bold: an escape sits before its space
+        coloured.type("gradcam\r")
+        #expect(coloured.expect("\u{1B}[38;2;") != nil)      // 24-bit half blocks
+        #expect(coloured.expect("camlab>") != nil)   // bold: an escape sits before its space
+        coloured.type("\u{04}")
+        #expect(coloured.exitStatus() == 0)
+
+        environment["NO_COLOR"] = "1"
+        let plain = try PseudoTerminal(environment: environment)
+        #expect(plain.expect("camlab> ") != nil)
+        plain.type("gradcam\r")
+        let output = plain.expect("above half the peak")
+        #expect(output != nil)
+        #expect(output?.contains("\u{1B}[38;") == false)
+        #expect(output?.contains("@") == true)                 // the ASCII ramp instead
+        #expect(plain.expect("camlab> ") != nil)
+        plain.type("\u{04}")
+        #expect(plain.exitStatus() == 0)
+    }
+
     @Test func promptIsReadyQuickly() throws {
         // The prompt is printed once the session is ready to take a command; the budget is 100 ms.
         // On a shared two-core machine a test cannot insist on it, so it records the time and

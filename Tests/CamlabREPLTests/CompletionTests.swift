@@ -16,9 +16,12 @@ struct CompletionTests {
         #expect(candidates("class tri", lab: lab) == .words(["triangle"]))
         #expect(candidates("layer features.", lab: lab) == .words((0...6).map { "features.\($0)" }))
         #expect(candidates("gradcam sq", lab: lab) == .words(["square"]))
-        #expect(candidates("lesson ", lab: lab) == .words(["1", "3", "4", "5"]))
+        #expect(candidates("lesson ", lab: lab) == .words(["1", "3", "4", "5", "reset"]))
+        #expect(candidates("lesson reset ", lab: lab) == .words(["1", "3", "4", "5"]))
         #expect(candidates("image mu", lab: lab) == .words(["multi"]))
         #expect(candidates("model ", lab: lab) == .paths)
+        #expect(candidates("image Tests/", lab: lab) == .paths)
+        #expect(candidates("image ", lab: lab) == .paths)
         #expect(candidates("help sco", lab: lab) == .words(["score", "scorecam"]))
         #expect(candidates("frobnicate ", lab: lab) == .words([]))
     }

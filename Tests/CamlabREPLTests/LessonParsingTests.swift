@@ -1,3 +1,4 @@
+import CamlabLab
 import Testing
 @testable import CamlabREPL
 
@@ -57,11 +58,26 @@ struct LessonParsingTests {
         #expect(!small.check(values: ["difference": .number(0.2)], output: "", error: nil).passed)
         #expect(!small.check(values: [:], output: "", error: nil).passed)
         #expect(!small.check(values: ["difference": .number(.nan)], output: "", error: nil).passed)
+        let relative = try Expectation(parsing: "expect others > inside", line: 1)
+        #expect(relative.check(values: ["others": .number(0.6), "inside": .number(0.1)], output: "", error: nil).passed)
+        #expect(!relative.check(values: ["others": .number(0.1), "inside": .number(0.6)], output: "", error: nil).passed)
+        #expect(!relative.check(values: ["others": .number(0.1)], output: "", error: nil).passed)
         let word = try Expectation(parsing: "expect class == triangle", line: 1)
         #expect(word.check(values: ["class": .text("triangle")], output: "", error: nil).passed)
         #expect(!word.check(values: ["class": .text("square")], output: "", error: nil).passed)
         let failing = try Expectation(parsing: "expect error contains \"pooling\"", line: 1)
         #expect(!failing.check(values: [:], output: "", error: nil).passed)
         #expect(failing.check(values: [:], output: "", error: "needs global average pooling").passed)
+    }
+}
+
+struct TerminalMarkdownTests {
+    @Test func boldAndCodeReadAsTextWithoutColour() {
+        let plain = CamlabLab.Terminal(isInteractive: false, color: .none)
+        #expect(TerminalMarkdown.inline("**CAM** needs `gap` and **GAP**", terminal: plain) == "CAM needs `gap` and GAP")
+        #expect(TerminalMarkdown.inline("a ** b", terminal: plain) == "a ** b")
+        let coloured = CamlabLab.Terminal(isInteractive: true, color: .palette256)
+        #expect(TerminalMarkdown.inline("**y^c**", terminal: coloured) == "\u{1B}[1my^c\u{1B}[0m")
+        #expect(TerminalMarkdown.render("## Exercises\n```\ncode\n```", terminal: plain) == "Exercises\n\n    code\n")
     }
 }

@@ -78,7 +78,7 @@ struct GradCheckCommand: Command {
         ("mean", [[3, 4]], { $0[0].mean(alongAxis: 1) }),
     ]
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(Self.operations.map(\.name) + ["all"])
     }
 

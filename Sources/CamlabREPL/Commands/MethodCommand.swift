@@ -27,7 +27,7 @@ struct MethodCommand: Command {
     }
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         guard let network = try? lab.network() else { return .words([]) }
         return .words(network.classes + network.layerNames)
     }
@@ -101,7 +101,7 @@ struct CompareCommand: Command {
     let summary = "Several methods side by side on the current image (default: cam gradcam gradcampp scorecam)."
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(MethodName.allCases.filter(\.producesMap).map(\.rawValue))
     }
 
@@ -134,10 +134,15 @@ struct CompareCommand: Command {
             values["\(method.rawValue).peak_y"] = .number(Double(peak / image.picture.width))
         }
         let width = image.picture.width
-        var lines = [lab.terminal.dim("image \(lab.state.image) · class \(lab.state.classSpec ?? "predicted") · layer \(lab.layerName(in: network))"),
-                     titles.map { padded($0, width) }.joined(separator: "  ")]
-        for row in 0..<(columns.first?.count ?? 0) {
-            lines.append(columns.map { $0[row] }.joined(separator: "  "))
+        var lines = [lab.terminal.dim("image \(lab.state.image) · class \(lab.state.classSpec ?? "predicted") · layer \(lab.layerName(in: network))")]
+        // As many maps side by side as the terminal is wide; the rest below.
+        let perRow = Swift.max(1, (lab.terminal.width + 2) / (width + 2))
+        for start in stride(from: 0, to: columns.count, by: perRow) {
+            let group = start..<Swift.min(start + perRow, columns.count)
+            lines.append(titles[group].map { padded($0, width) }.joined(separator: "  "))
+            for row in 0..<(columns.first?.count ?? 0) {
+                lines.append(columns[group].map { $0[row] }.joined(separator: "  "))
+            }
         }
         lines.append(TerminalHeatmap.colorScale(terminal: lab.terminal))
         return CommandOutput(lines.joined(separator: "\n"), values: values, isResult: true)
@@ -150,7 +155,7 @@ struct DiffCommand: Command {
     let summary = "How far apart the heatmaps of results N and M are (default: the last two heatmaps)."
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(lab.results.filter { $0.output.map != nil }.map { String($0.number) })
     }
 

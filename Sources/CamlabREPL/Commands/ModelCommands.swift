@@ -14,7 +14,7 @@ struct ModelCommand: Command {
         """
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates { .paths }
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates { .paths }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         if !arguments.isEmpty {
@@ -48,24 +48,23 @@ struct ModelCommand: Command {
 
 struct ImageCommand: Command {
     let name = "image"
-    let usage = "image [PATH | shapes N | multi N | pairs N]"
+    let usage = "image [PATH | DATASET N]"
     let summary = "Choose the image to explain (a file, or image N of a dataset), or show the current one."
     let details = """
-        Dataset images are drawn on the fly, exactly as 'camlab data' draws them (seed 0):
+        DATASET is shapes, multi or pairs, e.g. image multi 7. Dataset images are drawn on the fly,
+        exactly as 'camlab data' draws them (seed 0):
         shapes N shows one object of class N mod 4 (circle, square, triangle, cross); multi N shows
         2–6 small objects of one class; pairs N two objects of different classes. Files of another
         size are resized to the model's input.
         """
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
-        if index == 0 { return .words(DatasetKind.allCases.map(\.rawValue) + pathCompletions()) }
-        return .words([])
-    }
-
-    /// Files of the working directory, so `image <Tab>` offers both kinds of answer.
-    private func pathCompletions() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: ".")) ?? []).filter { !$0.hasPrefix(".") }
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
+        guard index == 0 else { return .words([]) }
+        // A dataset name while the word can still become one, file names otherwise (readline's
+        // own completion, which descends into folders and knows `~`).
+        let kinds = DatasetKind.allCases.map(\.rawValue)
+        return kinds.contains { $0.hasPrefix(prefix) } && !prefix.isEmpty ? .words(kinds) : .paths
     }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
@@ -122,7 +121,7 @@ struct ClassCommand: Command {
     let summary = "Choose the class c to explain; auto explains the predicted class."
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(((try? lab.network().classes) ?? []) + ["auto"]) : .words([])
     }
 
@@ -149,7 +148,7 @@ struct LayerCommand: Command {
     let summary = "Choose the layer whose feature maps A^k are explained; auto is the model's target layer."
     let topic = CommandTopic.model
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(((try? lab.network().layerNames) ?? []) + ["auto"]) : .words([])
     }
 

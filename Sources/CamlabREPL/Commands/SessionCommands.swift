@@ -8,7 +8,7 @@ struct HelpCommand: Command {
     let summary = "List the commands, or explain one (also: COMMAND?)."
     let topic = CommandTopic.session
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         index == 0 ? .words(lab.commands.allNames) : .words([])
     }
 
@@ -29,12 +29,14 @@ struct HelpCommand: Command {
             let members = lab.commands.commands.filter { $0.topic == topic }
             guard !members.isEmpty else { continue }
             lines.append(t.bold(topic.rawValue))
+            var listed = members
             if topic == .methods {
-                lines.append("  " + members.map(\.name).joined(separator: ", "))
-                lines.append("  " + padded("METHOD [CLASS] [LAYER]", 30) + " a heatmap of the current image (e.g. gradcam, cam square)")
-                continue
+                let methods = members.filter { $0 is MethodCommand }
+                lines.append("  " + padded("METHOD [CLASS] [LAYER]", 30) + " A heatmap of the current image, e.g. gradcam, or cam square. The methods:")
+                lines += wrapped(methods.map(\.name).joined(separator: ", "), width: Swift.max(40, lab.terminal.width - 6)).map { "      " + $0 }
+                listed = members.filter { !($0 is MethodCommand) }
             }
-            for command in members {
+            for command in listed {
                 lines.append("  " + padded(command.usage, 30) + " " + command.summary)
             }
         }
@@ -42,6 +44,17 @@ struct HelpCommand: Command {
         lines.append("help CMD or CMD? explains a command. Tab completes; ↑ and Ctrl-R search the history; Ctrl-C stops; Ctrl-D or quit leaves.")
         return CommandOutput(lines.joined(separator: "\n"))
     }
+}
+
+/// Words of `text` in lines of at most `width` characters.
+func wrapped(_ text: String, width: Int) -> [String] {
+    var lines: [String] = [], line = ""
+    for word in text.split(separator: " ") {
+        if !line.isEmpty && line.count + 1 + word.count > width { lines.append(line); line = "" }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
 }
 
 struct QuitCommand: Command {
@@ -86,7 +99,7 @@ struct ShowCommand: Command {
     let summary = "Show numbered result N again ($N does too); without N, the last one."
     let topic = CommandTopic.session
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(lab.results.map { String($0.number) })
     }
 

@@ -14,15 +14,16 @@ public protocol Command {
     var details: String { get }
     /// The group it is listed under in `help`.
     var topic: CommandTopic { get }
-    /// Completions of argument `index` (0 = the first word after the command).
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates
+    /// Completions of argument `index` (0 = the first word after the command), whose typed part is
+    /// `prefix` (the candidates are filtered by it afterwards; it only helps to choose what to offer).
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput
 }
 
 extension Command {
     public var aliases: [String] { [] }
     public var details: String { "" }
-    public func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates { .words([]) }
+    public func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates { .words([]) }
 }
 
 /// The groups of `help`, in the order a learner meets them.

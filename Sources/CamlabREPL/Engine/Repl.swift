@@ -12,7 +12,7 @@ public final class Repl {
     }
 
     /// A session as a person or a script meets it. Interactive when stdin is a terminal.
-    public static func standard(opening lesson: String? = nil) throws -> Repl {
+    public static func standard() throws -> Repl {
         let environment = ProcessInfo.processInfo.environment
         guard let model = ResourceLocator.defaultModel(environment: environment) else {
             throw CommandError.message("No model was found (\(ResourceLocator.lessonModel) or the tests' reference model); set CAMLAB_MODEL to a camlab-model/1 file.")
@@ -38,7 +38,7 @@ public final class Repl {
         // Aliases still run, but only the names are offered: fewer, clearer choices.
         guard let first = words.first else { return .words(lab.commands.commands.map(\.name)) }
         guard let command = lab.commands.command(named: first) else { return .words([]) }
-        return command.completions(argument: words.count - 1, previous: Array(words.dropFirst()), lab: lab)
+        return command.completions(argument: words.count - 1, previous: Array(words.dropFirst()), prefix: prefix, lab: lab)
     }
 
     /// The first thing a person reads.

@@ -3,6 +3,7 @@ import Foundation
 /// What a cell promises about its results, written `#> expect …` in the cell:
 ///
 ///     #> expect difference < 1e-4        a number the cell's commands computed
+///     #> expect others > inside          two of them compared
 ///     #> expect class == triangle        a word they computed
 ///     #> expect output contains "Grad-CAM"
 ///     #> expect error contains "global average pooling"    the cell must fail, with this message
@@ -50,8 +51,17 @@ public struct Expectation: Equatable, CustomStringConvertible {
             }
             switch value {
             case .number(let x):
-                guard let y = Double(expected) else { return (false, "\(name) = \(value), not comparable with '\(expected)'") }
-                guard x.isFinite else { return (false, "\(name) is not a finite number") }
+                let y: Double
+                var seen = "\(name) = \(value)"
+                if let literal = Double(expected) {
+                    y = literal
+                } else if case .number(let other)? = values[expected] {
+                    y = other
+                    seen += ", \(expected) = \(ResultValue.number(other))"
+                } else {
+                    return (false, "\(name) = \(value), not comparable with '\(expected)'")
+                }
+                guard x.isFinite, y.isFinite else { return (false, "\(seen): not finite numbers") }
                 let passed: Bool
                 switch comparison {
                 case .less: passed = x < y
@@ -61,7 +71,7 @@ public struct Expectation: Equatable, CustomStringConvertible {
                 case .equal: passed = x == y
                 case .notEqual: passed = x != y
                 }
-                return (passed, "\(name) = \(value)")
+                return (passed, seen)
             case .text(let s):
                 switch comparison {
                 case .equal: return (s == expected, "\(name) = \(s)")

@@ -1,3 +1,4 @@
+import CamlabMethods
 import Foundation
 
 /// Plays lessons in the REPL: shows a step's prose and cell, runs the cell on Enter, shows its
@@ -110,6 +111,11 @@ public final class LessonPlayer {
         if lines.isEmpty, let commands = step.commands {
             lines.append("This step runs: " + commands.joined(separator: "; ") + ". 'help COMMAND' explains what each prints.")
         }
+        // The equations of the methods this step uses, which the hint is usually about.
+        let methods = (step.commands ?? []).compactMap { $0.split(separator: " ").first.flatMap { MethodName(name: String($0)) } }
+        for method in Set(methods).sorted(by: { $0.rawValue < $1.rawValue }) {
+            lines.append("\(method.title): \(method.equation)")
+        }
         return lines.joined(separator: "\n\n")
     }
 
@@ -124,8 +130,9 @@ public final class LessonPlayer {
         let t = lab.terminal
         var lines: [String] = []
         if opening { lines.append(t.bold("Lesson \(lesson.number) · \(lesson.title)")) }
+        lines.append("")
         lines.append(t.dim("— step \(stepIndex + 1) of \(lesson.steps.count) —"))
-        if !step.prose.isEmpty { lines.append(step.prose) }
+        if !step.prose.isEmpty { lines.append(TerminalMarkdown.render(step.prose, terminal: t)) }
         if let commands = step.commands {
             lines.append(commands.map { t.bold("  camlab> ") + $0 }.joined(separator: "\n"))
             lines.append(t.dim("Enter runs it · or type your own commands · next, back, step K" + (step.hints.isEmpty ? "" : ", hint")))
@@ -133,6 +140,13 @@ public final class LessonPlayer {
             lines.append(t.dim("Enter or next goes on · back, step K" + (step.hints.isEmpty ? "" : ", hint")))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Forgets the progress of one lesson.
+    public func reset(_ lesson: Lesson) {
+        progress.lessons[String(lesson.number)] = nil
+        progress.save(to: progressPath)
+        if self.lesson?.number == lesson.number { self.lesson = nil }
     }
 
     // MARK: Running cells
