@@ -44,9 +44,12 @@ let package = Package(
         // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
         .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
 
+        // MARK: Figures — classroom figures composed in Swift, drawn through CamlabImaging's libgd canvas.
+        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
+
         // MARK: Executables
         .executableTarget(name: "camlab", dependencies: [
-            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
+            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab", "CamlabFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
@@ -58,6 +61,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
+        .testTarget(name: "CamlabFiguresTests", dependencies: ["CamlabFigures", "CamlabImaging", "CamlabMethods", "CamlabNN", "CamlabData", "CamlabCore"],
+                    resources: [.copy("Fixtures")]),
         // Runs the built `camlab` executable as a user would.
         .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],
