@@ -52,7 +52,11 @@ struct Axes {
     /// A tick value with as many decimals as the tick spacing needs.
     static func tickLabel(_ value: Double, ticks: [Double]) -> String {
         let step = ticks.count > 1 ? abs(ticks[1] - ticks[0]) : 1
-        let decimals = max(0, Int((-log10(step)).rounded(.up)))
+        // The fewest decimals that write the step exactly (0.25 needs two, 0.5 one, 5 none).
+        let decimals = (0...4).first { decimals in
+            let scaled = step * pow(10, Double(decimals))
+            return abs(scaled - scaled.rounded()) < 1e-6 * max(1, scaled)
+        } ?? 4
         return formatted(Float(value), maximumDecimals: decimals)
     }
 }

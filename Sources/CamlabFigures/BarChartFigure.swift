@@ -27,7 +27,9 @@ extension Figures {
         let title = [style.titleLine("The numbers behind CAM for “\(explanation.className)”")]
         let subtitle = [style.bodyLine("\(subject.name) · class \(explanation.classSummary)"),
                         style.noteLine(explanationSource(explanation, lab: lab) + " · \(channels) channels")]
-        let notes = [style.smallLine("vermilion: positive, blue: negative; the three largest contributions are labelled with their channel k"),
+        let strongest = contributions.indices.sorted { contributions[$0] > contributions[$1] }.prefix(3)
+        let notes = [style.smallLine("vermilion: positive, blue: negative; framed: the three largest contributions, "
+                                     + strongest.map { "k = \($0) (\(signed(contributions[$0])))" }.joined(separator: ", ")),
                      style.smallLine("x: channel k")]
         let titleSize = style.size(of: title + subtitle), notesSize = style.size(of: notes)
         let plotLeft = margin + tickWidth + 8
@@ -38,14 +40,11 @@ extension Figures {
 
         let canvas = Canvas(width: width, height: height, typeface: style.typeface)
         var top = canvas.draw(title + subtitle, x: margin, top: margin, spacing: style.lineSpacing) + gap
-        // The labelled panel keeps a label's height free above its highest tick.
-        func headroom(_ index: Int, _ ticks: [Double]) -> Double { index == 2 ? (ticks.last! - ticks.first!) * 0.15 : 0 }
-        let strongest = Set(contributions.indices.sorted { contributions[$0] > contributions[$1] }.prefix(3))
         for (index, entry) in series.enumerated() {
             canvas.text(entry.title, x: margin, top: top, font: style.heading, color: style.ink)
             let ticks = allTicks[index]
             let axes = Axes(left: plotLeft, top: top + headingHeight + 8, width: plotWidth, height: plotHeight,
-                            xRange: 0...Double(channels), yRange: ticks.first!...(ticks.last! + headroom(index, ticks)))
+                            xRange: 0...Double(channels), yRange: ticks.first!...ticks.last!)
             let xTicks = stride(from: 0, to: channels, by: channels > 16 ? 8 : 1).map {
                 (value: Double($0) + 0.5, label: "\($0)")
             }
@@ -55,10 +54,8 @@ extension Figures {
                 let end = axes.y(Double(value))
                 canvas.fill(x: axes.x(Double(k)) + 1, y: min(zero, end), width: barWidth - 2, height: max(1, abs(end - zero)),
                             color: value >= 0 ? style.positive : style.negative)
-                if index == 2, strongest.contains(k) {
-                    let labelHeight = canvas.measure("0", font: style.small).height
-                    canvas.text("k=\(k)", x: axes.x(Double(k) + 0.5), top: max(axes.top + 2, min(zero, end) - labelHeight - 2),
-                                font: style.small, color: style.ink, alignment: .center)
+                if strongest.contains(k) {
+                    canvas.stroke(x: axes.x(Double(k)), y: min(zero, end) - 1, width: barWidth, height: abs(end - zero) + 3, color: style.ink)
                 }
             }
             canvas.fill(x: axes.left, y: zero, width: axes.width, height: 1, color: style.ink)

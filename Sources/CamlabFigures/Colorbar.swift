@@ -10,16 +10,21 @@ struct Colorbar {
 
     static let barWidth = 18
     static let tickLength = 5
-    static let ticks: [Float] = [0, 0.25, 0.5, 0.75, 1]
 
-    private func tickText(_ fraction: Float) -> String {
-        let value = range.lowerBound + fraction * (range.upperBound - range.lowerBound)
-        return formatted(value, maximumDecimals: 2)
+    /// Every 0.25 on the unit range; round values (1, 2 or 5 × 10^n apart) on any other.
+    private var ticks: [Float] {
+        if range == 0...1 { return [0, 0.25, 0.5, 0.75, 1] }
+        return Axes.niceTicks(from: Double(range.lowerBound), to: Double(range.upperBound))
+            .map(Float.init).filter { range.contains($0) }
+    }
+
+    private func tickText(_ value: Float) -> String {
+        Axes.tickLabel(Double(value), ticks: ticks.map(Double.init))
     }
 
     /// The width the bar, its ticks and labels need.
     var width: Int {
-        let labels = Self.ticks.map { style.typeface.measure(tickText($0), font: style.small).width }
+        let labels = ticks.map { style.typeface.measure(tickText($0), font: style.small).width }
         return Self.barWidth + Self.tickLength + 4 + labels.max()!
     }
 
@@ -34,8 +39,9 @@ struct Colorbar {
         }
         canvas.stroke(x: x, y: y, width: Self.barWidth, height: height, color: style.muted)
         let labelHeight = canvas.measure("0", font: style.small).height
-        for tick in Self.ticks {
-            let tickY = y + Int(((1 - tick) * Float(height - 1)).rounded())
+        for tick in ticks {
+            let fraction = (tick - range.lowerBound) / (range.upperBound - range.lowerBound)
+            let tickY = y + Int(((1 - fraction) * Float(height - 1)).rounded())
             canvas.fill(x: x + Self.barWidth, y: tickY, width: Self.tickLength, height: 1, color: style.ink)
             canvas.text(tickText(tick), x: x + Self.barWidth + Self.tickLength + 4, top: tickY - labelHeight / 2,
                         font: style.small, color: style.ink)

@@ -28,7 +28,7 @@ extension Figures {
                 explanations.append(try lab.explain(row.subject, method: method, classIndex: row.classIndex, layer: layer))
             }
             let explained = explanations[0]
-            let outlined = [explained.className]
+            let outlined = row.subject.outlineClasses(explaining: explained.className)
             outlinedClasses += outlined
             var cells = [PanelGrid.Panel(picture: row.subject.picture(side: side, outlining: outlined, style: style))]
             for explanation in explanations {
@@ -37,9 +37,13 @@ extension Figures {
                                              caption: explanation.isEmpty ? [style.smallLine("empty map")] : []))
             }
             panels.append(cells)
-            labels.append([style.headingLine(row.subject.name),
-                           style.bodyLine("class: \(explained.className)"),
-                           style.noteLine("p = \(formatted(explained.probabilities[explained.classIndex], maximumDecimals: 2))")])
+            var label = [style.headingLine(row.subject.name),
+                         style.bodyLine("class: \(explained.className)"),
+                         style.noteLine("p = \(probability(explained))")]
+            if let truth = row.subject.truth, row.subject.masks[explained.className] == nil {
+                label.append(style.noteLine("shows: \(truth)"))
+            }
+            labels.append(label)
         }
         let anyMasks = rows.contains { row in !row.subject.masks.isEmpty }
         let subject = anyMasks ? Subject(name: "", image: rows[0].subject.image,

@@ -15,7 +15,7 @@ extension Figures {
             let supporting = try lab.explain(subject, method: .gradcam, classIndex: classIndex, layer: layer)
             let opposing = try lab.explain(subject, method: .counterfactual, classIndex: classIndex, layer: layer)
             names.append(supporting.className)
-            let outlines = [supporting.className]
+            let outlines = subject.outlineClasses(explaining: supporting.className)
             func panel(_ explanation: CamlabMethods.Explanation) throws -> PanelGrid.Panel {
                 let overlay = Display.overlay(subject.image, map: try Display.heatmap(explanation.map!), side: side, style: style)
                 return PanelGrid.Panel(picture: subject.outlined(overlay, classes: outlines, style: style),
@@ -24,7 +24,7 @@ extension Figures {
             rows.append([PanelGrid.Panel(picture: subject.picture(side: side, outlining: outlines, style: style)),
                          try panel(supporting), try panel(opposing)])
             labels.append([style.headingLine("class \(supporting.className)"),
-                           style.noteLine("p = \(formatted(supporting.probabilities[classIndex], maximumDecimals: 2))")])
+                           style.noteLine("p = \(probability(supporting))")])
         }
         return PanelGrid(title: [style.titleLine("Evidence for and against each class (counterfactual Grad-CAM)")],
                          subtitle: [style.bodyLine("\(subject.name): \(names.joined(separator: " and "))"),

@@ -16,7 +16,7 @@ extension Figures {
         if !train.isEmpty { accuracy.append(Series(name: "training accuracy", values: train, color: style.positive)) }
         if !test.isEmpty { accuracy.append(Series(name: "test accuracy", values: test, color: style.negative)) }
         let panels: [(heading: String, series: [Series], ticks: [Double])] = [
-            ("loss per epoch", loss, Axes.niceTicks(from: 0, to: loss[0].values.map(\.1).max()!)),
+            ("loss per epoch", loss, Axes.niceTicks(from: 0, to: loss[0].values.map(\.1).max()! * 1.05)),
         ] + (accuracy.isEmpty ? [] : [("accuracy per epoch", accuracy, [0, 0.25, 0.5, 0.75, 1])])
 
         let (margin, gap) = (style.margin, style.gap)
@@ -32,7 +32,8 @@ extension Figures {
         let xLabelHeight = Axes.xLabelHeight(style: style)
         let footer = [style.smallLine("x: epoch")]
         let width = max(panels.count * panelWidth + (panels.count - 1) * 2 * gap, headerSize.width) + 2 * margin
-        let plotTop = margin + headerSize.height + gap + headingHeight + 6 + legendHeight + 6
+        // Below the legend, room for half a tick label: the top label is centred on the frame's edge.
+        let plotTop = margin + headerSize.height + gap + headingHeight + 6 + legendHeight + 6 + legendHeight / 2 + 2
         let height = plotTop + plotHeight + xLabelHeight + gap + style.size(of: footer).height + margin
 
         let canvas = Canvas(width: width, height: height, typeface: style.typeface)
@@ -50,7 +51,7 @@ extension Figures {
                 legendX += 24 + canvas.measure(series.name, font: style.small).width + 16
             }
             let axes = Axes(left: left + tickWidth + 8, top: plotTop, width: plotWidth, height: plotHeight,
-                            xRange: xRange, yRange: panel.ticks.first!...panel.ticks.last!)
+                            xRange: xRange, yRange: panel.ticks.first!...(panel.ticks.last! + 0.03 * (panel.ticks.last! - panel.ticks.first!)))
             axes.draw(on: canvas, yTicks: panel.ticks, xTicks: xTicks, style: style)
             for series in panel.series {
                 for (start, end) in series.values.adjacentPairs() {

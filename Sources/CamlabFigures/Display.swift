@@ -38,7 +38,8 @@ public enum Display {
     }
 
     /// Draws the outline of a mask (pixels ≥ 128) over an enlarged picture, two pixels wide just
-    /// outside the mask's edge so the object itself stays visible.
+    /// outside the mask's edge so the object itself stays visible, with a one-pixel black rim
+    /// that keeps it visible on light objects and on the bright end of the colormap.
     public static func outlining(_ picture: RGBImage, mask: GrayImage, color: RGB) -> RGBImage {
         let enlargedMask = mask.resized(toWidth: picture.width, height: picture.height, method: .nearestNeighbor)
         var result = picture
@@ -47,8 +48,12 @@ public enum Display {
         }
         for y in 0..<picture.height {
             for x in 0..<picture.width where !inside(x, y) {
-                let nearEdge = (-2...2).contains { dy in (-2...2).contains { dx in abs(dx) + abs(dy) <= 2 && inside(x + dx, y + dy) } }
-                if nearEdge { result[x: x, y: y] = color }
+                func near(_ distance: Int) -> Bool {
+                    (-distance...distance).contains { dy in
+                        (-distance...distance).contains { dx in abs(dx) + abs(dy) <= distance && inside(x + dx, y + dy) }
+                    }
+                }
+                if near(2) { result[x: x, y: y] = color } else if near(3) { result[x: x, y: y] = .black }
             }
         }
         return result

@@ -74,11 +74,14 @@ public final class FigureLab {
     }
 }
 
+/// The model's probability for the explained class, with two decimals.
+func probability(_ explanation: Explanation) -> String {
+    String(format: "%.2f", Double(explanation.probabilities[explanation.classIndex]))
+}
+
 extension Explanation {
     /// "triangle, p = 0.97": the explained class and the model's probability for it.
-    var classSummary: String {
-        "\(className), p = \(String(format: "%.2f", Double(probabilities[classIndex])))"
-    }
+    var classSummary: String { "\(className), p = \(probability(self))" }
 
     /// The predicted class's name.
     var predictedClass: Int { logits.indices.max { logits[$0] < logits[$1] }! }

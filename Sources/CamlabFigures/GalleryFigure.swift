@@ -41,7 +41,7 @@ extension Figures {
                                  style: withoutMargins(style)).render().rgbImage
 
         let side = style.panelSide
-        let outlined = [explanation.className]
+        let outlined = subject.outlineClasses(explaining: explanation.className)
         let result = subject.outlined(Display.overlay(subject.image, map: try Display.heatmap(explanation.map!), side: side, style: style),
                                       classes: outlined, style: style)
         let total = contributions.reduce(0, +)
@@ -58,7 +58,7 @@ extension Figures {
                     PanelGrid.Panel(picture: result, caption: [style.smallLine("all \(channels) maps, ReLU, scaled to 0…1")])]],
             colorbar: Colorbar(colormap: style.colormap, style: style),
             notes: [style.bodyLine("F^k = (1/Z) Σ_ij A^k_ij (GAP output),  w_k^c = classifier weight,  y^c = Σ_k w_k^c F^k + b^c"),
-                    style.bodyLine("here Σ_k w_k^c F^k = \(formatted(total, maximumDecimals: 2)) over all \(channels) maps, y^c = \(formatted(score, maximumDecimals: 2))")]
+                    style.bodyLine("here Σ_k w_k^c F^k = \(formatted(total, maximumDecimals: 2)) over all \(channels) maps, b^c = \(formatted(score - total, maximumDecimals: 2)), y^c = \(formatted(score, maximumDecimals: 2))")]
                 + notes(methods: [], subject: subject, outlined: outlined, style: style),
             style: style).render()
     }

@@ -11,7 +11,7 @@ extension Figures {
         let guided = try lab.explain(subject, method: .guided, classIndex: chosen, layer: layer)
         let guidedGradcam = try lab.explain(subject, method: .guidedGradcam, classIndex: chosen, layer: layer)
         let side = style.panelSide
-        let outlined = [gradcam.className]
+        let outlined = subject.outlineClasses(explaining: gradcam.className)
         let panels = [
             PanelGrid.Panel(picture: subject.picture(side: side, outlining: outlined, style: style),
                             caption: [style.smallLine(subject.name)]),
@@ -19,7 +19,7 @@ extension Figures {
                                                                       side: side, style: style), classes: outlined, style: style),
                             caption: [style.smallLine("coarse: where")]),
             PanelGrid.Panel(picture: Display.enlarged(try Display.deprocessed(guided.inputGradient!), side: side),
-                            caption: [style.smallLine("fine: which pixels, any class")]),
+                            caption: [style.smallLine("fine, barely class-specific")]),
             PanelGrid.Panel(picture: Display.enlarged(try Display.deprocessed(guidedGradcam.inputGradient!), side: side),
                             caption: [style.smallLine("fine and class-specific")]),
         ]

@@ -12,7 +12,7 @@ extension Figures {
         try requireMap(method)
         let explanation = try lab.explain(subject, method: method, classIndex: classIndex, layer: layer)
         let map = try Display.heatmap(explanation.map!)
-        let outlined = [explanation.className]
+        let outlined = subject.outlineClasses(explaining: explanation.className)
         let side = style.panelSide
         let input = PanelGrid.Panel(picture: subject.picture(side: side, outlining: outlined, style: style),
                                     caption: [style.smallLine(subject.name)])
@@ -21,7 +21,8 @@ extension Figures {
             caption: [style.smallLine(explanation.isEmpty ? "empty map: no positive evidence" : "map over the image")])
         let predicted = explanation.predictedClass
         var subtitle = [style.bodyLine("class \(explanation.classSummary)"
-            + (predicted == explanation.classIndex ? " (predicted)" : "; predicted \(lab.network.classes[predicted])"))]
+            + (predicted == explanation.classIndex ? " (predicted)" : "; predicted \(lab.network.classes[predicted])")
+            + (subject.truth.map { " · the image shows: \($0)" } ?? ""))]
         subtitle.append(style.noteLine(explanationSource(explanation, lab: lab)))
         return PanelGrid(title: [style.titleLine("\(method.title): where the model sees “\(explanation.className)”")],
                          subtitle: subtitle,
@@ -53,7 +54,7 @@ extension Figures {
         var legend = "colours: \(style.colormap.name == "jet" ? "JET" : style.colormap.name), map 0 → 1"
             + ", image weight \(formatted(style.imageWeight, maximumDecimals: 2))"
         if style.showsOutlines, let subject, outlined.contains(where: { subject.masks[$0] != nil }) {
-            legend += "; white outline: ground-truth " + outlined.filter { subject.masks[$0] != nil }.joined(separator: " and ")
+            legend += "; white outline: ground-truth objects"
         }
         lines.append(style.smallLine(legend))
         return lines

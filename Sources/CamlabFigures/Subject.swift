@@ -34,6 +34,15 @@ public struct Subject: Sendable {
         return Subject(name: name, image: image, masks: ManifestMasks.masks(forImageAt: path))
     }
 
+    /// The classes to outline when explaining `className`: that class where it is present, else
+    /// every object (the model is explaining something that is not there).
+    func outlineClasses(explaining className: String) -> [String] {
+        masks[className] != nil ? [className] : masks.keys.sorted()
+    }
+
+    /// The classes present, by name, when known: "circle and square".
+    var truth: String? { masks.isEmpty ? nil : masks.keys.sorted().joined(separator: " and ") }
+
     /// The picture shown for this subject, with the outlines of `classes` when masks are known.
     func picture(side: Int, outlining classes: [String], style: FigureStyle) -> RGBImage {
         outlined(Display.enlarged(image, side: side), classes: classes, style: style)
