@@ -24,12 +24,22 @@ extension Figures {
             + (predicted == explanation.classIndex ? " (predicted)" : "; predicted \(lab.network.classes[predicted])")
             + (subject.truth.map { " · the image shows: \($0)" } ?? ""))]
         subtitle.append(style.noteLine(explanationSource(explanation, lab: lab)))
-        return PanelGrid(title: [style.titleLine("\(method.title): where the model sees “\(explanation.className)”")],
+        return PanelGrid(title: [style.titleLine(headline(method, className: explanation.className))],
                          subtitle: subtitle,
                          columnHeaders: [[style.headingLine("input")], [style.headingLine(method.title)]],
                          rows: [[input, overlay]], colorbar: Colorbar(colormap: style.colormap, style: style),
                          notes: notes(methods: [method], subject: subject, outlined: outlined, style: style),
                          style: style).render()
+    }
+
+    /// What the map shows, in words: counterfactual maps show evidence against the class, and
+    /// Eigen-CAM ignores the class altogether.
+    static func headline(_ method: MethodName, className: String) -> String {
+        switch method {
+        case .counterfactual: "\(method.title): what speaks against “\(className)”"
+        case .eigencam: "\(method.title): the feature maps' main pattern (for any class)"
+        default: "\(method.title): where the model sees “\(className)”"
+        }
     }
 
     /// Refuses methods that give an input gradient rather than a heatmap.

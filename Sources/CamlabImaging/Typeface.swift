@@ -121,8 +121,8 @@ public enum Typeface: Equatable, Sendable {
     /// signs spelled out, anything else as '?'.
     static func ascii(_ text: String) -> String {
         let spelled: [Character: String] = [
-            "α": "alpha", "Σ": "sum", "∂": "d", "ψ": "psi", "⊙": "*", "−": "-", "·": "*", "×": "x",
-            "²": "^2", "³": "^3", "₁": "1", "…": "...", "≈": "~", "→": "->", "’": "'", "–": "-", "—": "-",
+            "α": "alpha", "Σ": "sum", "∂": "d", "ψ": "psi", "−": "-", "·": "*", "×": "x",
+            "²": "^2", "³": "^3", "₁": "1", "…": "...", "≈": "~", "→": "->", "’": "'", "‘": "'", "“": "\"", "”": "\"", "–": "-", "—": "-", "⊙": "*",
         ]
         return text.map { character -> String in
             if character.isASCII { return String(character) }

@@ -23,6 +23,11 @@ struct FigureTests {
         ("bars", { try Figures.bars(triangle, lab: lab) }),
         ("guided", { try Figures.guided(triangle, lab: lab) }),
         ("counterfactual", { try Figures.counterfactual(Subject.sample(.pairs, index: 1), classIndices: [0, 2], lab: lab) }),
+        ("overlay-builtin-font", {
+            var style = FigureStyle()
+            style.typeface = .builtIn
+            return try Figures.overlay(triangle, method: .counterfactual, lab: lab, style: style)
+        }),
         ("curves", { Figures.curves(try TrainingLog(parsing: """
             {"epoch": 1, "seconds": 2.0, "loss": 1.2, "train_accuracy": 0.55}
             not a record
@@ -34,6 +39,10 @@ struct FigureTests {
     @Test(arguments: kinds.map(\.0))
     func drawsAValidLegiblePNG(_ kind: String) throws {
         let canvas = try Self.kinds.first { $0.0 == kind }!.1()
+        // To look at what the tests draw: CAMLAB_TEST_FIGURES=/some/folder swift test …
+        if let folder = ProcessInfo.processInfo.environment["CAMLAB_TEST_FIGURES"] {
+            try canvas.writePNG(to: "\(folder)/\(kind).png")
+        }
         let bytes = PNGFile.encode(canvas.rgbImage)
         let decoded = try PNGFile.decodeRGB(bytes)
         #expect(decoded.width == canvas.width && decoded.height == canvas.height)
