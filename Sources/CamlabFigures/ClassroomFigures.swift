@@ -72,7 +72,7 @@ public struct ClassroomFigures {
         }
         try write("guided.png") { try Figures.guided(subject, lab: lab, style: style) }
         if let trainingLogPath {
-            try write("curves.png") { Figures.curves(try TrainingLog.read(at: trainingLogPath), title: "Training \(lab.modelName)", style: style) }
+            try write("curves.png") { Figures.curves(try TrainingLog.read(at: trainingLogPath), title: "Training: \(lab.modelName)", style: style) }
         } else {
             report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
         }

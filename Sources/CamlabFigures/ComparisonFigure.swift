@@ -52,7 +52,7 @@ extension Figures {
         return PanelGrid(title: [style.titleLine(heading)],
                          subtitle: [style.noteLine("each row explains the class named on its left · "
                                                    + (layer.map { "layer \($0)" } ?? "layer \(lab.network.architecture.targetLayer)")
-                                                   + " · model \(lab.modelName)")],
+                                                   + " · model: \(lab.modelName)")],
                          columnHeaders: [[style.headingLine("input")]] + methods.map { [style.headingLine($0.title)] },
                          rowLabels: labels, rows: panels, colorbar: Colorbar(colormap: style.colormap, style: style),
                          notes: notes(methods: methods, subject: subject, outlined: Array(Set(outlinedClasses)).sorted(), style: style),

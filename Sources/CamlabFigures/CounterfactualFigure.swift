@@ -28,7 +28,7 @@ extension Figures {
         }
         return PanelGrid(title: [style.titleLine("Evidence for and against each class (counterfactual Grad-CAM)")],
                          subtitle: [style.bodyLine("\(subject.name): \(names.joined(separator: " and "))"),
-                                    style.noteLine("layer \(layer ?? lab.network.architecture.targetLayer) · model \(lab.modelName)")],
+                                    style.noteLine("layer \(layer ?? lab.network.architecture.targetLayer) · model: \(lab.modelName)")],
                          columnHeaders: [[style.headingLine("input")], [style.headingLine("for the class")],
                                          [style.headingLine("against the class")]],
                          rowLabels: labels, rows: rows, colorbar: Colorbar(colormap: style.colormap, style: style),

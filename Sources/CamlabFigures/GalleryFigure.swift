@@ -49,7 +49,7 @@ extension Figures {
         return PanelGrid(
             title: [style.titleLine("CAM is a weighted sum of feature maps: M^c = Σ_k w_k^c A^k")],
             subtitle: [style.bodyLine("\(subject.name) · class \(explanation.classSummary)"),
-                       style.noteLine("layer \(layerName), \(channels) feature maps; the \(shown.count) with the largest |w_k^c F^k|, sorted by contribution · model \(lab.modelName)")],
+                       style.noteLine("layer \(layerName), \(channels) feature maps; the \(shown.count) with the largest |w_k^c F^k|, sorted by contribution · model: \(lab.modelName)")],
             columnHeaders: [[style.headingLine("input")],
                             [style.headingLine("feature maps A^k (one shared scale)")],
                             [style.headingLine("M^c over the image")]],

@@ -49,10 +49,10 @@ extension Figures {
         }
     }
 
-    /// "layer features.6 · model model.safetensors".
+    /// "layer features.6 · model: model.safetensors".
     static func explanationSource(_ explanation: Explanation, lab: FigureLab) -> String {
         let layers = explanation.layers.isEmpty ? "every convolution" : "layer " + explanation.layers.joined(separator: ", ")
-        return "\(layers) · model \(lab.modelName)"
+        return "\(layers) · model: \(lab.modelName)"
     }
 
     /// The equations of the methods, the colormap used and what the outlines mean.

@@ -38,7 +38,11 @@ public enum Typeface: Equatable, Sendable {
     }()
 
     /// `gdFTUseFontConfig(1)` lets fonts be named by fontconfig patterns; it is process-wide.
-    private static let enableFontConfig: Void = { _ = gdFTUseFontConfig(1) }()
+    /// `gdFontCacheSetup` must run before several threads draw text (libgd's font cache is shared).
+    private static let enableFontConfig: Void = {
+        _ = gdFontCacheSetup()
+        _ = gdFTUseFontConfig(1)
+    }()
 
     /// The box of one line of `text`.
     public func measure(_ text: String, font: Font) -> TextSize {

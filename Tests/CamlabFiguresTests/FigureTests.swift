@@ -138,3 +138,17 @@ struct FigureTests {
         #expect(log.epochs[0].testAccuracy == 0.6 && log.epochs[1].trainAccuracy == 0.9)
     }
 }
+
+struct SubjectTests {
+    /// An image file of a written dataset finds its masks through the dataset's manifest.json.
+    @Test func datasetImagesBringTheirMasks() throws {
+        let folder = try TemporaryFolder()
+        let manifest = try DatasetGenerator.write(DatasetSpec(kind: .pairs, count: 4), to: folder.path)
+        let entry = manifest.images[1]
+        let subject = try Subject.file(at: folder.file(entry.path))
+        #expect(Set(subject.masks.keys) == Set(entry.classes.map { $0.rawValue }))
+        #expect(subject.masks == Subject.sample(.pairs, index: 1).masks)
+        // A file outside any dataset has none.
+        #expect(try Subject.file(at: Fixtures.path("single_triangle.png")).masks.isEmpty)
+    }
+}
