@@ -5,16 +5,16 @@ import CamlabMethods
 public enum FigureKind: String, CaseIterable, Sendable {
     case overlay, compare, gallery, bars, curves, guided, counterfactual
 
-    /// One line for --help.
+    /// One line for --help (short enough for an 80-column terminal after the name).
     public var summary: String {
         switch self {
-        case .overlay: "one image, its map overlaid, colorbar, equation and ground-truth outline (one method)"
-        case .compare: "images × methods grid with row and column labels and one shared colorbar"
-        case .gallery: "CAM's feature maps A^k with F^k and w_k^c, sorted by contribution, beside the resulting map"
-        case .bars: "bar charts of the GAP outputs F^k, class weights w_k^c and contributions w_k^c F^k"
-        case .curves: "loss and accuracy per epoch from the JSON lines of `camlab train --json` (--log)"
-        case .guided: "input, Grad-CAM, guided backprop and Guided Grad-CAM side by side"
-        case .counterfactual: "evidence for and against each class (Grad-CAM and counterfactual Grad-CAM)"
+        case .overlay: "one method's map over one image, with colorbar and equation"
+        case .compare: "images × methods grid, one shared colorbar"
+        case .gallery: "CAM's feature maps A^k with F^k and w_k^c, and the CAM"
+        case .bars: "bar charts of F^k, w_k^c and w_k^c F^k (CAM)"
+        case .curves: "loss and accuracy per epoch (--log: camlab train --json)"
+        case .guided: "Grad-CAM, guided backprop and Guided Grad-CAM"
+        case .counterfactual: "evidence for and against each class"
         }
     }
 }

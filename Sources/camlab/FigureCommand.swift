@@ -8,43 +8,44 @@ struct FigureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "figure",
         abstract: "Draw one classroom figure as a PNG file.",
-        discussion: "KIND is one of:\n" + FigureKind.allCases.map { "  \($0.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0))\($0.summary)" }
+        discussion: "KIND is one of:\n" + FigureKind.allCases.map { "  \($0.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.summary)" }
             .joined(separator: "\n")
-            + "\n\nExamples:\n  camlab figure overlay --image triangle.png --methods gradcam --out overlay.png\n"
-            + "  camlab figure compare --image a.png b.png --methods gradcam,gradcampp --out compare.png\n"
+            + "\n\nExamples:\n  camlab figure overlay --image tri.png --methods gradcampp --out a.png\n"
+            + "  camlab figure compare --image a.png b.png --methods cam,layercam --out c.png\n"
             + "  camlab figure curves --log train.jsonl --out curves.png")
 
     @Argument(help: "The kind of figure: \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: String
 
-    @Option(help: "The model file (default: Models/shapes-tiny32.safetensors, else the tests' reference model).")
+    @Option(help: ArgumentHelp("The model file (default: Models/shapes-tiny32.safetensors, else the tests' reference model).",
+                               valueName: "file"))
     var model: String?
 
-    @Option(name: .customLong("image"), parsing: .upToNextOption, help: "The image(s) to explain (compare takes several).")
+    @Option(name: .customLong("image"), parsing: .upToNextOption, help: ArgumentHelp("The image(s) to explain (compare takes several).", valueName: "file"))
     var images: [String] = []
 
-    @Option(help: "Comma-separated methods, e.g. gradcam,gradcampp (default: gradcam; compare: gradcam,gradcampp).")
+    @Option(help: ArgumentHelp("Comma-separated methods (default: gradcam; compare: gradcam,gradcampp).", valueName: "a,b"))
     var methods: String?
 
-    @Option(name: .customLong("class"), help: "The class to explain, by name or index (default: the predicted class).")
+    @Option(name: .customLong("class"), help: ArgumentHelp("The class to explain, by name or index (default: the predicted class).", valueName: "class"))
     var className: String?
 
-    @Option(help: "The layer to explain (default: the model's target layer).")
+    @Option(help: ArgumentHelp("The layer to explain (default: the model's target layer).", valueName: "name"))
     var layer: String?
 
-    @Option(help: "For curves: the JSON lines printed by `camlab train --json`.")
+    @Option(help: ArgumentHelp("For curves: the JSON lines printed by `camlab train --json`.", valueName: "file"))
     var log: String?
 
-    @Option(help: "The PNG file to write.")
+    @Option(help: ArgumentHelp("The PNG file to write.", valueName: "file.png"))
     var out: String?
 
-    @Option(help: "Heatmap colours: jet (as pytorch-grad-cam) or viridis (colour-blind safe).")
+    @Option(help: ArgumentHelp("Heatmap colours: jet (as pytorch-grad-cam) or viridis (colour-blind safe).", valueName: "name"))
     var colormap: String = "jet"
 
-    @Option(name: .customLong("image-weight"), help: "The image's share of the overlay, 0…1 (show_cam_on_image's image_weight).")
+    @Option(name: .customLong("image-weight"), help: ArgumentHelp("The image's share of the overlay, 0…1 (show_cam_on_image's image_weight).", valueName: "w"))
     var imageWeight: Float = 0.5
 
-    @Option(name: .customLong("feature-maps"), help: "For gallery: how many feature maps to show.")
+    @Option(name: .customLong("feature-maps"), help: ArgumentHelp("For gallery: how many feature maps to show.", valueName: "n"))
     var featureMaps: Int = 8
 
     @Option(help: "A title replacing the default one (compare, curves).")

@@ -9,16 +9,17 @@ struct FiguresCommand: ParsableCommand {
         discussion: "Images are generated deterministically, so running it twice gives byte-identical files. "
             + "The training curves need --training-log (the JSON lines of `camlab train --json`); without it they are skipped with a note.")
 
-    @Option(help: "The folder to write into.")
+    @Option(help: ArgumentHelp("The folder to write into.", valueName: "folder"))
     var out: String = "Figures"
 
-    @Option(help: "The model file (default: Models/shapes-tiny32.safetensors, else the tests' reference model).")
+    @Option(help: ArgumentHelp("The model file (default: Models/shapes-tiny32.safetensors, else the tests' reference model).",
+                               valueName: "file"))
     var model: String?
 
-    @Option(name: .customLong("training-log"), help: "The JSON lines of `camlab train --json`, for the training curves.")
+    @Option(name: .customLong("training-log"), help: ArgumentHelp("The JSON lines of `camlab train --json`, for the training curves.", valueName: "file"))
     var trainingLog: String?
 
-    @Option(help: "Heatmap colours: jet (as pytorch-grad-cam) or viridis (colour-blind safe).")
+    @Option(help: ArgumentHelp("Heatmap colours: jet (as pytorch-grad-cam) or viridis (colour-blind safe).", valueName: "name"))
     var colormap: String = "jet"
 
     func run() throws {
@@ -27,6 +28,7 @@ struct FiguresCommand: ParsableCommand {
             figures.outputFolder = out
             figures.trainingLogPath = trainingLog
             figures.style = try style(colormap: colormap, imageWeight: 0.5)
+            print("model: \(figures.modelPath)")
             try figures.generate { print($0) }
         } catch {
             throw fail(error)
