@@ -4,7 +4,7 @@ import CamlabMethods
 extension Figures {
     /// The numbers behind CAM, one bar per channel k: the GAP outputs F^k, the class weights
     /// w_k^c and their products w_k^c F^k, whose sum plus the bias is the class score y^c.
-    public static func bars(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil,
+    public static func bars(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil, title heading: String? = nil,
                             lab: FigureLab, style: FigureStyle = FigureStyle()) throws -> Canvas {
         let explanation = try lab.explain(subject, method: .cam, classIndex: classIndex, layer: layer)
         let pooled = explanation.globalAveragePool!, weights = explanation.classWeights!
@@ -24,7 +24,7 @@ extension Figures {
         let (margin, gap) = (style.margin, style.gap)
         let headingHeight = style.size(of: [style.headingLine("Ag")]).height
         let xLabels = Axes.xLabelHeight(style: style)
-        let title = [style.titleLine("The numbers behind CAM for “\(explanation.className)”")]
+        let title = [style.titleLine(heading ?? "The numbers behind CAM for “\(explanation.className)”")]
         let subtitle = [style.bodyLine("\(subject.name) · class \(explanation.classSummary)"),
                         style.noteLine(explanationSource(explanation, lab: lab) + " · \(channels) channels")]
         let strongest = contributions.indices.sorted { contributions[$0] > contributions[$1] }.prefix(3)

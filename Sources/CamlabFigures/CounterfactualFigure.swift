@@ -5,7 +5,7 @@ extension Figures {
     /// For each class in `classIndices`: what speaks for it (Grad-CAM of y^c) and what speaks
     /// against it (counterfactual Grad-CAM, of −y^c). On an image with two objects, the evidence
     /// against one class is the other object.
-    public static func counterfactual(_ subject: Subject, classIndices: [Int], layer: String? = nil,
+    public static func counterfactual(_ subject: Subject, classIndices: [Int], layer: String? = nil, title: String? = nil,
                                       lab: FigureLab, style: FigureStyle = FigureStyle()) throws -> Canvas {
         guard !classIndices.isEmpty else { throw FigureError("A counterfactual figure needs at least one class.") }
         let side = style.panelSide
@@ -26,7 +26,7 @@ extension Figures {
             labels.append([style.headingLine("class \(supporting.className)"),
                            style.noteLine("p = \(probability(supporting))")])
         }
-        return PanelGrid(title: [style.titleLine("Evidence for and against each class (counterfactual Grad-CAM)")],
+        return PanelGrid(title: [style.titleLine(title ?? "Evidence for and against each class (counterfactual Grad-CAM)")],
                          subtitle: [style.bodyLine("\(subject.name): \(names.joined(separator: " and "))"),
                                     style.noteLine("layer \(layer ?? lab.network.architecture.targetLayer) · model: \(lab.modelName)")],
                          columnHeaders: [[style.headingLine("input")], [style.headingLine("for the class")],

@@ -73,19 +73,20 @@ public struct FigureRequest {
             guard chosen.count == 1 else {
                 throw FigureError("The overlay figure shows one method, but \(chosen.count) were given; use `camlab figure compare` for several.")
             }
-            return try Figures.overlay(subjects[0], method: chosen[0], classIndex: classIndex, layer: layer, lab: lab, style: style)
+            return try Figures.overlay(subjects[0], method: chosen[0], classIndex: classIndex, layer: layer, title: title, lab: lab, style: style)
         case .compare:
             return try Figures.comparison(subjects.map { ComparisonRow(subject: $0, classIndex: classIndex) },
                                           methods: methods ?? [.gradcam, .gradcampp], title: title, layer: layer, lab: lab, style: style)
         case .gallery:
-            return try Figures.gallery(subjects[0], classIndex: classIndex, layer: layer, count: featureMapCount, lab: lab, style: style)
+            return try Figures.gallery(subjects[0], classIndex: classIndex, layer: layer, count: featureMapCount, title: title,
+                                       lab: lab, style: style)
         case .bars:
-            return try Figures.bars(subjects[0], classIndex: classIndex, layer: layer, lab: lab, style: style)
+            return try Figures.bars(subjects[0], classIndex: classIndex, layer: layer, title: title, lab: lab, style: style)
         case .guided:
-            return try Figures.guided(subjects[0], classIndex: classIndex, layer: layer, lab: lab, style: style)
+            return try Figures.guided(subjects[0], classIndex: classIndex, layer: layer, title: title, lab: lab, style: style)
         case .counterfactual:
             let classes = try classIndex.map { [$0] } ?? Self.twoMostProbable(subjects[0], lab: lab)
-            return try Figures.counterfactual(subjects[0], classIndices: classes, layer: layer, lab: lab, style: style)
+            return try Figures.counterfactual(subjects[0], classIndices: classes, layer: layer, title: title, lab: lab, style: style)
         case .curves:
             preconditionFailure("handled above")
         }

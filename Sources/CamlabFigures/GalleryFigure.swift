@@ -7,7 +7,7 @@ extension Figures {
     /// CAM as a weighted combination of feature maps, with real numbers: the `count` feature maps
     /// A^k that contribute most (by |w_k^c F^k|), sorted by contribution and labelled with F^k and
     /// w_k^c, beside the input and the resulting map M^c = Σ_k w_k^c A^k.
-    public static func gallery(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil, count: Int = 8,
+    public static func gallery(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil, count: Int = 8, title: String? = nil,
                                lab: FigureLab, style: FigureStyle = FigureStyle()) throws -> Canvas {
         let explanation = try lab.explain(subject, method: .cam, classIndex: classIndex, layer: layer)
         let layerName = explanation.layers[0]
@@ -47,7 +47,7 @@ extension Figures {
         let total = contributions.reduce(0, +)
         let score = explanation.logits[explanation.classIndex]
         return PanelGrid(
-            title: [style.titleLine("CAM is a weighted sum of feature maps: M^c = Σ_k w_k^c A^k")],
+            title: [style.titleLine(title ?? "CAM is a weighted sum of feature maps: M^c = Σ_k w_k^c A^k")],
             subtitle: [style.bodyLine("\(subject.name) · class \(explanation.classSummary)"),
                        style.noteLine("layer \(layerName), \(channels) feature maps; the \(shown.count) with the largest |w_k^c F^k|, sorted by contribution · model: \(lab.modelName)")],
             columnHeaders: [[style.headingLine("input")],

@@ -4,7 +4,7 @@ import CamlabMethods
 extension Figures {
     /// Guided backprop and Guided Grad-CAM beside the input and the Grad-CAM map they combine:
     /// fine-grained gradients × coarse class localization.
-    public static func guided(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil,
+    public static func guided(_ subject: Subject, classIndex: Int? = nil, layer: String? = nil, title: String? = nil,
                               lab: FigureLab, style: FigureStyle = FigureStyle()) throws -> Canvas {
         let gradcam = try lab.explain(subject, method: .gradcam, classIndex: classIndex, layer: layer)
         let chosen = gradcam.classIndex
@@ -26,7 +26,7 @@ extension Figures {
         var notes = style.showsEquation ? [MethodName.guided, .guidedGradcam].map { style.bodyLine("\($0.title):  \($0.equation)") } : []
         notes.append(style.smallLine("gradients shown as pytorch-grad-cam's deprocess_image: (x − mean) / (std + 1e-5) × 0.1 + 0.5, clipped to [0, 1]"))
         notes += Self.notes(methods: [], subject: subject, outlined: outlined, style: style)
-        return PanelGrid(title: [style.titleLine("Guided Grad-CAM for “\(gradcam.className)”")],
+        return PanelGrid(title: [style.titleLine(title ?? "Guided Grad-CAM for “\(gradcam.className)”")],
                          subtitle: [style.bodyLine("class \(gradcam.classSummary)"),
                                     style.noteLine(explanationSource(gradcam, lab: lab))],
                          columnHeaders: [[style.headingLine("input")], [style.headingLine("Grad-CAM")],

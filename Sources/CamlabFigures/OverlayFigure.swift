@@ -7,7 +7,7 @@ public enum Figures {}
 extension Figures {
     /// One image and its map overlaid: title, method, class and probability, colorbar, the
     /// method's equation and the ground-truth outline of the explained class.
-    public static func overlay(_ subject: Subject, method: MethodName, classIndex: Int? = nil, layer: String? = nil,
+    public static func overlay(_ subject: Subject, method: MethodName, classIndex: Int? = nil, layer: String? = nil, title: String? = nil,
                                lab: FigureLab, style: FigureStyle = FigureStyle()) throws -> Canvas {
         try requireMap(method)
         let explanation = try lab.explain(subject, method: method, classIndex: classIndex, layer: layer)
@@ -24,7 +24,7 @@ extension Figures {
             + (predicted == explanation.classIndex ? " (predicted)" : "; predicted \(lab.network.classes[predicted])")
             + (subject.truth.map { " · the image shows: \($0)" } ?? ""))]
         subtitle.append(style.noteLine(explanationSource(explanation, lab: lab)))
-        return PanelGrid(title: [style.titleLine(headline(method, className: explanation.className))],
+        return PanelGrid(title: [style.titleLine(title ?? headline(method, className: explanation.className))],
                          subtitle: subtitle,
                          columnHeaders: [[style.headingLine("input")], [style.headingLine(method.title)]],
                          rows: [[input, overlay]], colorbar: Colorbar(colormap: style.colormap, style: style),

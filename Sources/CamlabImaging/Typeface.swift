@@ -58,21 +58,18 @@ public enum Typeface: Equatable, Sendable {
         }
     }
 
-    /// Draws one line with its box's top-left corner at (x, top). Returns false when FreeType failed
-    /// (then the built-in font has drawn the text instead).
-    @discardableResult
-    func draw(_ text: String, on image: gdImagePtr, x: Int, top: Int, font: Font, color: Int32) -> Bool {
+    /// Draws one line with its box's top-left corner at (x, top). Should FreeType fail on this one
+    /// string, the built-in font draws it: a figure never silently loses a label.
+    func draw(_ text: String, on image: gdImagePtr, x: Int, top: Int, font: Font, color: Int32) {
         if self == .trueType {
             let metrics = Self.lineMetrics(font)
             let left = Self.inkExtent(text, font: font).left
             var box = [Int32](repeating: 0, count: 8)
             if Self.freeTypeError(image: image, box: &box, color: color, font: font,
-                                  x: x - left, y: top + metrics.ascent, text: text) == nil { return true }
+                                  x: x - left, y: top + metrics.ascent, text: text) == nil { return }
         }
-        let bitmap = Self.bitmapFont(font)
         var bytes = Array(Self.ascii(text).utf8) + [0]
-        gdImageString(image, bitmap, Int32(x), Int32(top), &bytes, color)
-        return self != .trueType
+        gdImageString(image, Self.bitmapFont(font), Int32(x), Int32(top), &bytes, color)
     }
 
     // MARK: - FreeType

@@ -48,7 +48,7 @@ struct FigureCommand: ParsableCommand {
     @Option(name: .customLong("feature-maps"), help: ArgumentHelp("For gallery: how many feature maps to show.", valueName: "n"))
     var featureMaps: Int = 8
 
-    @Option(help: "A title replacing the default one (compare, curves).")
+    @Option(help: "A title replacing the default one.")
     var title: String?
 
     @Flag(name: .customLong("no-equation"), help: "Leave out the methods' equations.")
