@@ -33,9 +33,10 @@ public final class FigureLab {
     /// The lessons' model when it has been shipped, else the reference model of the tests (trained
     /// on the same kind of images and classes), relative to the package root `root`.
     public static func defaultModelPath(root: String = ".") -> String {
-        let shipped = root + "/Models/shapes-tiny32.safetensors"
+        let prefix = root == "." ? "" : root + "/"
+        let shipped = prefix + "Models/shapes-tiny32.safetensors"
         return FileManager.default.fileExists(atPath: shipped)
-            ? shipped : root + "/Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
+            ? shipped : prefix + "Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
     }
 
     /// The subject as the model's normalized input [1, C, H, W].

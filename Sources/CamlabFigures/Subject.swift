@@ -37,11 +37,16 @@ public struct Subject: Sendable {
     /// The classes to outline when explaining `className`: that class where it is present, else
     /// every object (the model is explaining something that is not there).
     func outlineClasses(explaining className: String) -> [String] {
-        masks[className] != nil ? [className] : masks.keys.sorted()
+        masks[className] != nil ? [className] : presentClasses
     }
 
     /// The classes present, by name, when known: "circle and square".
-    var truth: String? { masks.isEmpty ? nil : masks.keys.sorted().joined(separator: " and ") }
+    var truth: String? { masks.isEmpty ? nil : presentClasses.joined(separator: " and ") }
+
+    /// The names of the classes with a mask, in the models' class order.
+    private var presentClasses: [String] {
+        masks.keys.sorted { (ShapeClass(rawValue: $0)?.index ?? .max, $0) < (ShapeClass(rawValue: $1)?.index ?? .max, $1) }
+    }
 
     /// The picture shown for this subject, with the outlines of `classes` when masks are known.
     func picture(side: Int, outlining classes: [String], style: FigureStyle) -> RGBImage {
