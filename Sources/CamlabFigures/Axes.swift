@@ -39,14 +39,23 @@ struct Axes {
     /// The space under the frame that x tick labels take.
     static func xLabelHeight(style: FigureStyle) -> Int { style.typeface.measure("0", font: style.small).height + 6 }
 
-    /// About `count` round values (1, 2 or 5 × 10^n apart) covering `low…high`.
+    /// At most `count` + 1 round values (1, 2, 2.5 or 5 × 10^n apart) covering `low…high`: the
+    /// finest such spacing, so the grid is as informative as the count allows.
     static func niceTicks(from low: Double, to high: Double, count: Int = 5) -> [Double] {
         let span = max(high - low, 1e-9)
-        let rough = span / Double(max(count - 1, 1))
-        let magnitude = pow(10, (log10(rough)).rounded(.down))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
-        let first = (low / step).rounded(.down) * step, last = (high / step).rounded(.up) * step
-        return stride(from: first, through: last + step / 2, by: step).map { ($0 / step).rounded() * step }
+        let exponent = Int(log10(span / Double(max(count, 1))).rounded(.down))
+        // n × digit × 10^exponent, computed so that 3 × 0.2 is 0.6 and not 0.6000000000000001.
+        func value(_ n: Double, _ digit: Double) -> Double {
+            exponent >= 0 ? n * digit * pow(10, Double(exponent)) : n * digit / pow(10, Double(-exponent))
+        }
+        for digit in [1.0, 2, 2.5, 5, 10, 20] {
+            let step = value(1, digit)
+            let first = (low / step).rounded(.down), last = (high / step).rounded(.up)
+            if Int(last - first) + 1 <= count + 1 {
+                return stride(from: first, through: last, by: 1).map { value($0, digit) }
+            }
+        }
+        return [low, high]
     }
 
     /// A tick value with as many decimals as the tick spacing needs.

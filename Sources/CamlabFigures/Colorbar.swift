@@ -63,8 +63,11 @@ func formatted(_ value: Float, maximumDecimals: Int) -> String {
     return text.replacingOccurrences(of: "-", with: "−")
 }
 
-/// A signed number with a fixed number of decimals: "+1.38", "−0.20".
+/// A signed number with a fixed number of decimals: "+1.38", "−0.20", and "0.00" rather than a
+/// signed zero for values that round to nothing.
 func signed(_ value: Float, decimals: Int = 2) -> String {
+    let unsigned = String(format: "%.\(decimals)f", Double(abs(value)))
+    if unsigned.allSatisfy({ $0 == "0" || $0 == "." }) { return unsigned }
     let text = String(format: "%+.\(decimals)f", Double(value))
     return text.replacingOccurrences(of: "-", with: "−")
 }

@@ -34,7 +34,8 @@ extension Figures {
                 TextLine("w·F = \(signed(contributions[k]))", font: style.small, color: contributions[k] >= 0 ? style.positive : style.negative),
             ])
         }
-        let columns = min(4, tiles.count)
+        // Four tiles a row for the usual handful, eight when a whole layer is shown.
+        let columns = tiles.count <= 8 ? min(4, tiles.count) : 8
         let tileRows = stride(from: 0, to: tiles.count, by: columns).map { Array(tiles[$0..<min($0 + columns, tiles.count)]) }
         let tileGrid = PanelGrid(columnHeaders: [], rows: tileRows,
                                  colorbar: Colorbar(colormap: style.colormap, style: style, range: 0...largest),
