@@ -27,12 +27,13 @@ public struct ClassroomFigures {
     /// Returns the paths written.
     @discardableResult
     public func generate(report: (String) -> Void = { _ in }) throws -> [String] {
+        let lab = try FigureLab(modelAt: modelPath)
         do {
             try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         } catch {
             throw FigureError("Cannot create the folder '\(outputFolder)': \(error.localizedDescription)")
         }
-        let lab = try FigureLab(modelAt: modelPath)
+        report("model: \(modelPath)")
         var written: [String] = []
         func write(_ name: String, _ make: () throws -> Canvas) throws {
             let path = outputFolder + "/" + name

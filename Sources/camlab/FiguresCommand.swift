@@ -28,7 +28,6 @@ struct FiguresCommand: ParsableCommand {
             figures.outputFolder = out
             figures.trainingLogPath = trainingLog
             figures.style = try style(colormap: colormap, imageWeight: 0.5)
-            print("model: \(figures.modelPath)")
             try figures.generate { print($0) }
         } catch {
             throw fail(error)

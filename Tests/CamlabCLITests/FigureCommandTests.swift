@@ -70,6 +70,8 @@ struct FigureCommandTests {
         try expectCleanFailure(["figure", "overlay", "--model", "/nonexistent/model.safetensors", "--image", Self.image, "--out", out],
                                mentioning: "model")
         #expect(!FileManager.default.fileExists(atPath: out))
+        try expectCleanFailure(["figures", "--model", "/nonexistent/model.safetensors", "--out", NSTemporaryDirectory()],
+                               mentioning: "model")
     }
 
     @Test func helpListsTheKinds() throws {
