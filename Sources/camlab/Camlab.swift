@@ -12,6 +12,8 @@ struct Camlab: ParsableCommand {
             CamCommand.self,
             CheckCommand.self,
             MetricsCommand.self,
+            FigureCommand.self,
+            FiguresCommand.self,
             TrainCommand.self,
             EvalCommand.self,
             PredictCommand.self,

@@ -126,7 +126,7 @@ struct CompareCommand: Command {
             let map = explanation.map?.scalars ?? []
             let rendered = explanation.isEmpty
                 ? Array(repeating: String(repeating: " ", count: image.picture.width), count: (image.picture.height + 1) / 2)
-                : TerminalHeatmap.render(image.picture.overlaying(map: map), intensity: map, terminal: lab.terminal).components(separatedBy: "\n")
+                : TerminalHeatmap.render(image.picture.overlaid(with: Heatmap(width: image.picture.width, height: image.picture.height, values: map)), intensity: map, terminal: lab.terminal).components(separatedBy: "\n")
             columns.append(rendered)
             titles.append(explanation.isEmpty ? "\(method.rawValue) (empty)" : method.rawValue)
             let peak = map.indices.max { map[$0] < map[$1] } ?? 0
