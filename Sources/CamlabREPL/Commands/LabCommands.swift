@@ -1,6 +1,7 @@
 import Foundation
 import CamlabCore
 import CamlabData
+import CamlabFigures
 import CamlabLab
 import CamlabMethods
 import CamlabNN
@@ -164,5 +165,52 @@ struct EvalCommand: Command {
         let network = try lab.network()
         return CommandOutput(EvaluationSession.text(evaluation, classes: network.classes),
                              values: ["accuracy": .number(evaluation.accuracy)], isResult: true)
+    }
+}
+
+/// `figure KIND [METHOD …] [FILE.png]`: a classroom figure of the current model, image, class and layer.
+struct FigureCommand: Command {
+    let name = "figure"
+    let usage = "figure overlay|compare|gallery|bars|guided|counterfactual [METHOD …] [FILE.png]"
+    var summary: String { "Draw a classroom figure of the current image as a PNG (libgd)." }
+    var details: String {
+        FigureKind.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\nWithout FILE.png the figure goes to figure-KIND.png in the current folder. The command line's "
+            + "`camlab figure` has every option (several images, viridis, titles)."
+    }
+    let topic = CommandTopic.methods
+
+    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+        if index == 0 { return .words(FigureKind.allCases.filter { $0 != .curves }.map(\.rawValue)) }
+        return .words(MethodName.allCases.map(\.rawValue))
+    }
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        guard let word = arguments.first else { throw CommandError.usage(usage) }
+        guard let kind = FigureKind(rawValue: word), kind != .curves else {
+            let suggestion = Suggestion.closest(to: word, among: FigureKind.allCases.map(\.rawValue))
+            throw CommandError.message("There is no figure '\(word)' here" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
+                                       + (word == "curves" ? " Training curves come from `camlab figure curves --log FILE`." : ""))
+        }
+        var methods: [MethodName] = [], output = "figure-\(kind.rawValue).png"
+        for argument in arguments.dropFirst() {
+            if argument.lowercased().hasSuffix(".png") { output = argument; continue }
+            guard let method = MethodName(name: argument) else {
+                throw CommandError.message("'\(argument)' is neither a method nor a .png file.")
+            }
+            methods.append(method)
+        }
+        let network = try lab.network()
+        var request = FigureRequest(kind: kind)
+        request.modelPath = lab.state.modelPath
+        request.imagePaths = [try lab.image().path]
+        request.methods = methods.isEmpty ? nil : methods
+        request.className = try lab.classIndex(in: network).map { network.classes[$0] }
+        request.layer = lab.state.layer
+        try Interruption.check()
+        let canvas = try request.render()
+        try canvas.writePNG(to: output)
+        return CommandOutput("Wrote \(output) (\(canvas.width)×\(canvas.height) pixels); open it with any image viewer.",
+                             values: ["width": .number(Double(canvas.width)), "height": .number(Double(canvas.height))])
     }
 }
