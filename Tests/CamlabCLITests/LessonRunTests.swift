@@ -23,7 +23,11 @@ struct LessonRunTests {
     @Test(arguments: lessonNumbers)
     func lessonRunsUnattended(_ number: Int) throws {
         let start = Date()
-        let result = try CommandLine.run(["lesson", String(number), "--run"], environment: Self.environment())
+        // Run where a learner might: outside the checkout, so files a lesson writes (figures) land there.
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory() + "camlab-lesson-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try CommandLine.run(["lesson", String(number), "--run"], environment: Self.environment(), in: folder)
         let seconds = Date().timeIntervalSince(start)
         #expect(result.status == 0, "lesson \(number) failed:\n\(result.stdout.suffix(3000))\n\(result.stderr)")
         #expect(result.stdout.contains("every cell ran as expected"))

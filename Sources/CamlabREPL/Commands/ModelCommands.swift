@@ -18,7 +18,8 @@ struct ModelCommand: Command {
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         if !arguments.isEmpty {
-            let path = (arguments.joined(separator: " ") as NSString).expandingTildeInPath
+            let typed = arguments.joined(separator: " ")
+            let path = ResourceLocator.existingFile(typed) ?? (typed as NSString).expandingTildeInPath
             _ = try Network(contentsOf: path)            // fail here, before changing the state
             lab.state.modelPath = path
             lab.state.layer = nil

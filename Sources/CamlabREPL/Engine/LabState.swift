@@ -43,11 +43,10 @@ public enum ImageSource: Equatable, CustomStringConvertible {
             return
         }
         let path = arguments.joined(separator: " ")
-        let expanded = (path as NSString).expandingTildeInPath
-        guard FileManager.default.fileExists(atPath: expanded) else {
+        guard let found = ResourceLocator.existingFile(path) else {
             throw CommandError.message("There is no file '\(path)'; give a PNG or JPEG path, or a dataset image such as 'shapes 3' or 'multi 7'.")
         }
-        self = .file(expanded)
+        self = .file(found)
     }
 }
 
@@ -69,6 +68,14 @@ public enum ResourceLocator {
     public static func lessonsFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let path = environment["CAMLAB_LESSONS"], !path.isEmpty { return path }
         return find("Lessons")
+    }
+
+    /// A path as typed (with `~`), or — when it is relative and not found here — the same path in the
+    /// checkout, so lessons can name the files camlab ships (`Lessons/images/…`) from any folder.
+    public static func existingFile(_ path: String) -> String? {
+        let expanded = (path as NSString).expandingTildeInPath
+        if FileManager.default.fileExists(atPath: expanded) { return expanded }
+        return expanded.hasPrefix("/") ? nil : find(expanded)
     }
 
     /// `relative` below the working directory or one of its parents, or below a parent of the
