@@ -5,11 +5,12 @@ import Foundation
 
 /// `camlab eval` and `camlab predict`: run a saved model on images and say what it sees.
 public enum EvaluationSession {
-    /// Accuracy and confusion matrix of the model at `modelPath` on `directory/<class>/*`.
-    public static func evaluate(modelPath: String, dataDirectory: String) throws -> Evaluation {
+    /// Accuracy and confusion matrix of the model at `modelPath` on `directory/<class>/*`, with
+    /// the model's class names.
+    public static func evaluate(modelPath: String, dataDirectory: String) throws -> (evaluation: Evaluation, classes: [String]) {
         let network = try Network(contentsOf: modelPath)
         let data = try LabData.labeledImages(in: dataDirectory, for: network.architecture, note: printError)
-        return Evaluation(network: network, data: data)
+        return (Evaluation(network: network, data: data), network.classes)
     }
 
     /// `{"accuracy": A, "confusion": [[…]]}`.
@@ -35,7 +36,7 @@ public enum EvaluationSession {
     }
 
     /// The model's prediction for each image file, in order; notes resized images on stderr.
-    public static func predict(modelPath: String, imagePaths: [String]) throws -> (classes: [String], predictions: [(path: String, prediction: Prediction)]) {
+    public static func predict(modelPath: String, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
         let network = try Network(contentsOf: modelPath)
         var results: [(path: String, prediction: Prediction)] = []
         for path in imagePaths {
@@ -46,7 +47,7 @@ public enum EvaluationSession {
             }
             results.append((path, Prediction.predictions(of: network, for: tensor)[0]))
         }
-        return (network.classes, results)
+        return results
     }
 
     /// `{"image", "class", "class_name", "logits", "probabilities"}`.
@@ -65,9 +66,3 @@ public enum EvaluationSession {
     }
 }
 
-/// The class names stored in a model file, for labelling tables.
-public enum ModelClasses {
-    public static func names(in modelPath: String) throws -> [String] {
-        try ModelFile.read(from: modelPath).architecture.classes
-    }
-}
