@@ -49,10 +49,10 @@ let package = Package(
             "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN"]),
+        .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
 
         // MARK: Tests
-        .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"]),
+        .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData"],
                     resources: [.copy("Fixtures")]),

@@ -1,6 +1,9 @@
 // camlab-bench: GEMM throughput and convolution wall time, medians over repetitions.
 //   swift run -c release camlab-bench [--json]
 import CamlabCore
+import CamlabMethods
+import CamlabNN
+import CamlabData
 import Foundation
 
 let emitJSON = CommandLine.arguments.contains("--json")
@@ -127,5 +130,52 @@ for layer in tiny32Layers {
         } else {
             print(pad(layer.name, 20) + pad(pass, 14) + leftPad(format(seconds * 1e3, 3), 9) + leftPad(format(gflops, 1), 10))
         }
+    }
+}
+
+// MARK: The whole tiny32 network: one training step's forward and backward at batch 64, and
+// explanations per map over a few hundred images in one call.
+
+let tiny32 = Architecture(
+    input: [3, 32, 32], mean: [0, 0, 0], std: [1, 1, 1], classes: ["circle", "square", "triangle", "cross"],
+    layers: [.conv2d(name: "features.0", in: 3, out: 16, kernel: 3, stride: 1, padding: 1), .relu(name: "features.1"),
+             .conv2d(name: "features.2", in: 16, out: 32, kernel: 3, stride: 1, padding: 1), .relu(name: "features.3"),
+             .maxPool2d(name: "features.4", kernel: 2, stride: 2),
+             .conv2d(name: "features.5", in: 32, out: 64, kernel: 3, stride: 1, padding: 1), .relu(name: "features.6"),
+             .globalAvgPool(name: "gap"), .linear(name: "classifier", in: 64, out: 4)],
+    targetLayer: "features.6")
+let network = try! Network(architecture: tiny32, seed: 1)
+var generator = RandomGenerator(seed: 2)
+let batch64 = Tensor.uniform([64, 3, 32, 32], generator: &generator)
+let labels = (0..<64).map { $0 % 4 }
+let stepSeconds = medianSeconds(budget: 2) {
+    let loss = network(batch64).crossEntropy(labels: labels)
+    _ = gradients(of: loss, withRespectTo: network.parameters.map(\.tensor))
+}
+// Explanations are timed on a trained model (the reference fixture, run from the checkout) and
+// real dataset images: a random network has no dead channels, which changes Score-CAM's work.
+let trainedPath = "Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
+let explainer = Explainer(network: (try? Network(contentsOf: trainedPath)) ?? network)
+let explained = Tensor.concatenated((0..<256).map {
+    DatasetGenerator.sample(kind: .shapes, index: $0, size: 32, seed: 7).image.tensor(height: 32, width: 32)
+}, alongAxis: 0)
+var explanationMilliseconds: [(String, Double)] = []
+for method in [MethodName.gradcam, .gradcampp, .scorecam] {
+    let seconds = medianSeconds(budget: 3) {
+        _ = try! explainer.explain(explained, ExplanationRequest(method: method))
+    }
+    explanationMilliseconds.append((method.rawValue, seconds * 1e3 / 256))
+}
+if emitJSON {
+    print("{\"kind\":\"network\",\"case\":\"tiny32 forward+backward batch 64\",\"median_ms\":\(format(stepSeconds * 1e3, 3))}")
+    for (method, ms) in explanationMilliseconds {
+        print("{\"kind\":\"explain\",\"method\":\"\(method)\",\"images\":256,\"ms_per_map\":\(format(ms, 4))}")
+    }
+} else {
+    print("")
+    print("tiny32 network (3→16→32, pool, →64, GAP, 4 classes), median")
+    print(pad("forward+backward, batch 64", 44) + leftPad(format(stepSeconds * 1e3, 2), 9) + " ms")
+    for (method, ms) in explanationMilliseconds {
+        print(pad("\(method), 256 images in one call", 44) + leftPad(format(ms, 3), 9) + " ms per map")
     }
 }

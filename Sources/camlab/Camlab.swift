@@ -6,10 +6,9 @@ struct Camlab: ParsableCommand {
         commandName: "camlab",
         abstract: "A teaching lab for class activation maps: CAM, Grad-CAM, Grad-CAM++ and their family.",
         version: "0.1.0",
-        subcommands: [
-            TrainCommand.self,
-            EvalCommand.self,
-            PredictCommand.self,
-            DataCommand.self,
-        ])
+        subcommands: [CamCommand.self, CheckCommand.self, MetricsCommand.self,
+                      TrainCommand.self,
+                      EvalCommand.self,
+                      PredictCommand.self,
+                      DataCommand.self])
 }

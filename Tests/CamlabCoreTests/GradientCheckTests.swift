@@ -94,6 +94,10 @@ struct GradientCheckTests {
         check("sliced", [x]) { $0[0].sliced(alongAxis: 2, range: 1..<3) }
         check("padded", [x]) { $0[0].padded(alongAxis: 1, before: 2, after: 1) }
         check("concatenated", [x, input([2, 1, 4], seed: 14)]) { Tensor.concatenated($0, alongAxis: 1) }
+        check("concatenated, three along the last axis", [x, input([2, 3, 1], seed: 31), input([2, 3, 2], seed: 32)]) {
+            Tensor.concatenated($0, alongAxis: -1)
+        }
+        check("flippedHorizontally", [x]) { $0[0].flippedHorizontally() }
         let indices: [Int32] = [0, 5, 5, 23, 7, 1]
         check("gathered", [x]) { $0[0].gathered(atFlatIndices: indices, shape: [2, 3]) }
         check("scatteredAdding", [input([6], seed: 15)]) { $0[0].scatteredAdding(atFlatIndices: indices, shape: [4, 6]) }

@@ -63,6 +63,12 @@ public struct DerivativeRules {
             return [g.padded(alongAxis: axis, before: range.lowerBound, after: x[0].shape[axis] - range.upperBound)]
         case .pad(let axis, let before, _):
             return [g.sliced(alongAxis: axis, range: before..<(before + x[0].shape[axis]))]
+        case .concatenate(let axis):                                     // each input gets its slice
+            var start = 0
+            return x.map { input in
+                defer { start += input.shape[axis] }
+                return g.sliced(alongAxis: axis, range: start..<(start + input.shape[axis]))
+            }
         case .matmul:
             return each({ g.matmul(x[1].transposed()) }, { x[0].transposed().matmul(g) })
         // conv2d is linear in each input; the three convolution primitives are each other's adjoints.

@@ -23,6 +23,8 @@ public enum Operation {
     case slice(axis: Int, range: Range<Int>)
     /// Zeros added before and after `axis`.
     case pad(axis: Int, before: Int, after: Int)
+    /// The inputs joined along `axis`.
+    case concatenate(axis: Int)
     /// Batched matrix product over the last two axes, broadcasting the others.
     case matmul
     /// PyTorch's conv2d (cross-correlation) without bias; inputs (x, w).
@@ -39,7 +41,7 @@ public enum Operation {
     /// The name of an operation without its payload, to look up or replace its rule.
     public enum Kind: Hashable, Sendable {
         case add, subtract, multiply, divide, negate, exp, log, sqrt, power, relu, maximum, select
-        case sum, max, expand, reshape, permute, slice, pad, matmul
+        case sum, max, expand, reshape, permute, slice, pad, concatenate, matmul
         case conv2d, conv2dInputGradient, conv2dWeightGradient, gather, scatterAdd
     }
 
@@ -64,6 +66,7 @@ public enum Operation {
         case .permute: .permute
         case .slice: .slice
         case .pad: .pad
+        case .concatenate: .concatenate
         case .matmul: .matmul
         case .conv2d: .conv2d
         case .conv2dInputGradient: .conv2dInputGradient

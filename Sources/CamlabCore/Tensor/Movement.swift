@@ -108,8 +108,7 @@ extension Tensor {
         padded(alongAxis: 2, before: padding, after: padding).padded(alongAxis: 3, before: padding, after: padding)
     }
 
-    /// Joins tensors along `axis`: each piece padded into place, then summed, so the derivative
-    /// is slicing and needs no rule of its own.
+    /// Joins tensors along `axis`.
     public static func concatenated(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concatenated: needs at least one tensor")
         let first = tensors[0]
@@ -120,15 +119,19 @@ extension Tensor {
             a[axis] = 0; b[axis] = 0
             precondition(a == b, "concatenated: shapes \(first.shape) and \(t.shape) differ outside axis \(axis)")
         }
-        let total = tensors.reduce(0) { $0 + $1.shape[axis] }
-        var before = 0
-        var result: Tensor?
-        for t in tensors {
-            let piece = t.padded(alongAxis: axis, before: before, after: total - before - t.shape[axis])
-            result = result.map { $0 + piece } ?? piece
-            before += t.shape[axis]
+        if tensors.count == 1 { return first }
+        var target = first.shape
+        target[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
+        let outer = first.shape[..<axis].reduce(1, *)
+        var values = [Float]()
+        values.reserveCapacity(target.reduce(1, *))
+        for o in 0..<outer {
+            for t in tensors {
+                let block = t.count / Swift.max(outer, 1)
+                values.append(contentsOf: t.scalars[(o * block)..<((o + 1) * block)])
+            }
         }
-        return result!
+        return Tensor(shape: target, scalars: values, operation: .concatenate(axis: axis), inputs: tensors)
     }
 
     /// `out[i] = scalars[indices[i]]` over flat storage, shaped `shape`.

@@ -18,11 +18,12 @@ public struct GradCAMPlusPlus: WeightedCAMMethod {
         return (g.relu() * alpha).sum(alongAxes: [2, 3])          // w_k = Σ_ij α_ij ReLU(g_ij)
     }
 
-    /// α = g² / (2g² + Σ_ab A_ab · g³ + 1e-6), and 0 where g = 0.
-    static func alpha(gradients g: Tensor, activations a: Tensor) -> Tensor {
+    /// α = g² / (2g² + Σ_ab A_ab · g³ + ε), and 0 where g = 0. pytorch-grad-cam's ε = 1e-6 is not
+    /// negligible when gradients are small (g² ≈ 1e-7 at a GAP layer with Z = 256): it shrinks α.
+    static func alpha(gradients g: Tensor, activations a: Tensor, epsilon: Float = 1e-6) -> Tensor {
         let g2 = g * g, g3 = g2 * g
         let sumA = a.sum(alongAxes: [2, 3], keepingDimensions: true)
-        let alpha = g2 / (2 * g2 + sumA * g3 + 1e-6)
+        let alpha = g2 / (2 * g2 + sumA * g3 + epsilon)
         return Tensor.select(where: g.isEqual(to: 0), Tensor(0), alpha)
     }
 }

@@ -47,14 +47,17 @@ public struct Explainer {
             throw ExplanationError.wrongInputShape(got: input.shape, expected: expected)
         }
         guard input.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("input image") }
-        let logits = withoutGradient { network(input) }
-        guard logits.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("model's output") }
-        let classes = request.classes ?? logits.argmaxAlongLastAxis()
-        for c in classes where c < 0 || c >= network.classes.count {
+        for c in request.classes ?? [] where c < 0 || c >= network.classes.count {
             throw ExplanationError.unknownClass(String(c), available: network.classes)
         }
         let layers = request.layers ?? [network.architecture.targetLayer]
         let target = request.target ?? request.method.defaultTarget
+        // The first layer's pass is also the forward pass that gives the logits: one forward, not two.
+        let firstPass = request.method.layerMethod != nil
+            ? try LayerPass(network: network, input: input, layerName: layers[0], classes: request.classes, target: target) : nil
+        let logits = firstPass.map { pass in withoutGradient { pass.logits.detached() } } ?? withoutGradient { network(input) }
+        guard logits.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("model's output") }
+        let classes = request.classes ?? logits.argmaxAlongLastAxis()
         let (height, width) = (input.shape[2], input.shape[3])
         let count = input.shape[0]
 
@@ -75,10 +78,9 @@ public struct Explainer {
                 return withoutGradient { Self.minMaxScaled(saliency) }
             }
         default:
-            let result = try finalMaps(input, request, classes: classes, layers: layers, target: target)
+            let result = try finalMaps(input, request, classes: classes, layers: layers, target: target, firstPass: firstPass)
             (maps, raws) = (result.maps, result.raw)
-            if request.method == .cam {
-                let pass = try LayerPass(network: network, input: input, layerName: layers[0], classes: classes, target: target)
+            if request.method == .cam, let pass = firstPass {
                 (gap, classWeights) = (CAM.globalAveragePool(pass), try CAM().weights(pass))
             }
         }
@@ -102,14 +104,15 @@ public struct Explainer {
     /// The maps [N, H, W] of a layer method, fused over layers and smoothed as requested, and the
     /// raw map [N, h, w] when there is exactly one (one layer, no augmentation).
     private func finalMaps(_ input: Tensor, _ request: ExplanationRequest, classes: [Int], layers: [String],
-                           target: ExplanationTarget) throws -> (maps: Tensor, raw: Tensor?) {
+                           target: ExplanationTarget, firstPass: LayerPass? = nil) throws -> (maps: Tensor, raw: Tensor?) {
         guard let method = request.method.layerMethod else { preconditionFailure("\(request.method) is not a layer method") }
         var firstRaw: Tensor?
         let maps = try smoothed(input, request) { batch in
             let (height, width) = (batch.shape[2], batch.shape[3])
             var perLayer: [Tensor] = []
             for layer in layers {
-                let pass = try LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target)
+                let pass = try firstPass.flatMap { $0.input === batch && $0.layerName == layer ? $0 : nil }
+                    ?? LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target)
                 let terms = try method.channelTerms(pass)
                 let raw = withoutGradient {
                     request.eigenSmoothing ? PrincipalComponent.projection(of: terms.detached()) : method.combine(terms).detached()

@@ -21,7 +21,7 @@ public final class LayerPass {
     public let logits: Tensor
     private let score: Tensor
 
-    init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
+    public init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
         guard let index = network.indexOfLayer(named: layerName) else {
             throw ExplanationError.unknownLayer(layerName, available: network.layerNames)
         }

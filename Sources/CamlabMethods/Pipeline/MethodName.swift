@@ -2,6 +2,7 @@
 public enum MethodName: String, CaseIterable, Sendable {
     case cam, gradcam, counterfactual, gradcampp
     case gradcamppPaper = "gradcampp-paper"
+    case gradcamppExact = "gradcampp-exact"
     case hirescam
     case gradcamElementwise = "gradcam-elementwise"
     case xgradcam, layercam, scorecam, ablationcam, eigencam, eigengradcam, fullgrad, guided
@@ -15,6 +16,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         case .counterfactual: "Counterfactual Grad-CAM"
         case .gradcampp: "Grad-CAM++"
         case .gradcamppPaper: "Grad-CAM++ (paper's form)"
+        case .gradcamppExact: "Grad-CAM++ (exact derivatives)"
         case .hirescam: "HiResCAM"
         case .gradcamElementwise: "Grad-CAM element-wise"
         case .xgradcam: "XGrad-CAM"
@@ -37,6 +39,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         case .counterfactual: "α_k^c = (1/Z) Σ_ij −∂y^c/∂A^k_ij,  L = ReLU(Σ_k α_k^c A^k)"
         case .gradcampp: "w_k^c = Σ_ij α_ij ReLU(g_ij),  α = g² / (2g² + Σ_ab A_ab g³)"
         case .gradcamppPaper: "Y = exp(S^c),  α = ∂²Y / (2∂²Y + Σ_ab A_ab ∂³Y), normalized"
+        case .gradcamppExact: "α = ∂²Y/∂A² / (2 ∂²Y/∂A² + Σ_ab A_ab ∂³Y/∂A³), derivatives by autodiff"
         case .hirescam: "L = Σ_k ∂y^c/∂A^k ⊙ A^k"
         case .gradcamElementwise: "L = Σ_k ReLU(∂y^c/∂A^k ⊙ A^k)"
         case .xgradcam: "α_k^c = Σ_ij (A^k_ij / Σ_ab A^k_ab) ∂y^c/∂A^k_ij"
@@ -59,6 +62,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         case .counterfactual: Counterfactual()
         case .gradcampp: GradCAMPlusPlus()
         case .gradcamppPaper: GradCAMPlusPlusPaper()
+        case .gradcamppExact: GradCAMPlusPlusExact()
         case .hirescam: HiResCAM()
         case .gradcamElementwise: GradCAMElementwise()
         case .xgradcam: XGradCAM()

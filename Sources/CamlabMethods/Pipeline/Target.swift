@@ -13,14 +13,19 @@ public enum ExplanationTarget: String, Sendable, CaseIterable {
     /// Σ_n target(y_n, c_n) over a batch of logits [N, K]: a sum, so that one backward pass gives
     /// every image its own gradient (images do not interact).
     func score(_ logits: Tensor, classes: [Int]) -> Tensor {
+        scores(logits, classes: classes).sum()
+    }
+
+    /// target(y_n, c_n) for each image, [N].
+    func scores(_ logits: Tensor, classes: [Int]) -> Tensor {
         let (count, width) = (logits.shape[0], logits.shape[1])
         var oneHot = [Float](repeating: 0, count: count * width)
         for (n, c) in classes.enumerated() { oneHot[n * width + c] = 1 }
         let selector = Tensor(shape: [count, width], scalars: oneHot)
         switch self {
-        case .logit: return (logits * selector).sum()
-        case .probability: return (logits.softmax(alongAxis: 1) * selector).sum()
-        case .negated: return -(logits * selector).sum()
+        case .logit: return (logits * selector).sum(alongAxis: 1)
+        case .probability: return (logits.softmax(alongAxis: 1) * selector).sum(alongAxis: 1)
+        case .negated: return -(logits * selector).sum(alongAxis: 1)
         }
     }
 

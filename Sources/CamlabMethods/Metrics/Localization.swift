@@ -1,0 +1,39 @@
+/// Does the map fall on the object? Scores against a ground-truth mask (non-zero inside the
+/// object(s) of the explained class), for a map with values in [0, 1] of the same size.
+public struct Localization {
+    /// Pointing game: the map's maximum lies inside the mask.
+    public let pointingHit: Bool
+    /// Energy-based pointing game (Score-CAM paper): the share of the map's total inside the mask.
+    public let energyInside: Float
+    /// Intersection over union of {map ≥ threshold} and the mask.
+    public let intersectionOverUnion: Float
+    /// Of the class's objects, how many have a map value ≥ threshold inside their bounding box —
+    /// the measure of "finds several small objects".
+    public let objectsFound: Int
+    public let objectCount: Int
+
+    public static let threshold: Float = 0.5
+
+    /// - Parameters: `boxes` are the objects' bounding boxes (x, y, width, height) of the class.
+    public init(map: [Float], mask: [UInt8], width: Int, boxes: [(x: Int, y: Int, width: Int, height: Int)]) {
+        precondition(map.count == mask.count, "Localization: the map and the mask differ in size")
+        let peak = map.indices.max { map[$0] != map[$1] ? map[$0] < map[$1] : $0 > $1 } ?? 0
+        pointingHit = mask[peak] != 0
+        let total = map.reduce(0, +)
+        let inside = zip(map, mask).reduce(Float(0)) { $0 + ($1.1 != 0 ? $1.0 : 0) }
+        energyInside = total > 0 ? inside / total : 0
+        var intersection = 0, union = 0
+        for (value, m) in zip(map, mask) {
+            let (a, b) = (value >= Self.threshold, m != 0)
+            if a && b { intersection += 1 }
+            if a || b { union += 1 }
+        }
+        intersectionOverUnion = union > 0 ? Float(intersection) / Float(union) : 0
+        objectCount = boxes.count
+        objectsFound = boxes.filter { box in
+            (box.y..<(box.y + box.height)).contains { y in
+                (box.x..<(box.x + box.width)).contains { x in map[y * width + x] >= Self.threshold }
+            }
+        }.count
+    }
+}

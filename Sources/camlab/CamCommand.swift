@@ -1,0 +1,73 @@
+import CamlabImaging
+import ArgumentParser
+import CamlabLab
+import CamlabMethods
+
+struct CamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cam",
+        abstract: "Explain a model's prediction with a class activation map method.",
+        discussion: """
+            Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")).
+            With --json, one JSON object per image (shared/spec/cam-json.md); otherwise a heatmap \
+            over each image in the terminal.
+            """)
+
+    @Argument(help: "The method, e.g. gradcam.")
+    var method: String
+
+    @Option(help: "A camlab-model/1 file (.safetensors).")
+    var model: String
+
+    @Option(name: .customLong("image"), help: "An image (PNG, JPEG, …); repeat for several.")
+    var images: [String]
+
+    @Option(name: .customLong("class"), help: "The class to explain, by index or name (default: each image's prediction).")
+    var classSpec: String?
+
+    @Option(name: .customLong("layer"), help: "The layer to explain (default: the model's target layer); repeat to fuse several.")
+    var layers: [String] = []
+
+    @Option(help: "How to fuse several layers: mean (pytorch-grad-cam) or max (torchcam).")
+    var fuse: String = "mean"
+
+    @Option(help: "The score explained: logit, probability or negated (default: logit; negated for counterfactual).")
+    var target: String?
+
+    @Flag(help: "Average over horizontal flips × brightness 0.9/1.0/1.1 (undone).")
+    var augSmooth = false
+
+    @Flag(help: "Combine the channels by their first principal component.")
+    var eigenSmooth = false
+
+    @Option(help: "Colormap of the terminal heatmap: jet or viridis.")
+    var colormap: String = "jet"
+
+    @Flag(help: "Print one JSON object per image and nothing else.")
+    var json = false
+
+    func run() throws {
+        guard let name = MethodName(name: method) else {
+            throw ExplanationError.unknownMethod(method, suggestion: Suggestion.closest(to: method, among: MethodName.allCases.map(\.rawValue)))
+        }
+        guard let fusion = LayerFusion(rawValue: fuse) else { throw ValidationError("--fuse must be mean or max, not '\(fuse)'.") }
+        let explained = try target.map { value -> ExplanationTarget in
+            guard let t = ExplanationTarget(rawValue: value) else { throw ValidationError("--target must be logit, probability or negated, not '\(value)'.") }
+            return t
+        }
+        guard let palette = Colormap.all[colormap] else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
+        let report = try CamReport(method: name, modelPath: model, imagePaths: images, classSpec: classSpec) { request in
+            request.layers = layers.isEmpty ? nil : layers
+            request.target = explained
+            request.fusion = fusion
+            request.augmentationSmoothing = augSmooth
+            request.eigenSmoothing = eigenSmooth
+        }
+        report.notes.forEach(printError)
+        if json {
+            report.jsonLines.forEach { print($0) }
+        } else {
+            print(report.humanReadable(terminal: .standardOutput, colormap: palette))
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import CamlabLab
+import CamlabMethods
+import CamlabNN
+
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Score methods on a dataset: Average Drop, Increase in Confidence, deletion/insertion, ROAD, and, with masks, pointing game, energy, IoU and objects found.")
+
+    @Option(help: "A camlab-model/1 file.")
+    var model: String
+
+    @Option(help: "A camlab dataset folder (with manifest.json; its test split) or an image folder DIR/<class>/*.")
+    var data: String
+
+    @Option(help: "Comma-separated methods, e.g. gradcam,gradcampp.")
+    var methods: String = "gradcam,gradcampp"
+
+    @Option(help: "At most this many explanations.")
+    var count: Int = 200
+
+    @Flag(help: "One JSON object per method.")
+    var json = false
+
+    func run() throws {
+        let names = try methods.split(separator: ",").map { name -> MethodName in
+            guard let method = MethodName(name: String(name)) else {
+                throw ExplanationError.unknownMethod(String(name), suggestion: Suggestion.closest(to: String(name), among: MethodName.allCases.map(\.rawValue)))
+            }
+            guard method.producesMap else { throw ValidationError("\(method.rawValue) produces no heatmap, so it has no map metrics.") }
+            return method
+        }
+        guard count > 0 else { throw ValidationError("--count must be at least 1.") }
+        let network = try Network(contentsOf: model)
+        let report = try MetricsReport(network: network, dataDirectory: data, methods: names, limit: count) {
+            if Terminal.standardOutput.isInteractive { printError($0) }
+        }
+        if json { report.jsonLines.forEach { print($0) } } else { print(report.humanReadable(terminal: .standardOutput)) }
+    }
+}
