@@ -10,11 +10,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print {\"accuracy\": A, \"confusion\": [[…]]}.") var json = false
 
     func run() throws {
-        let evaluation = try EvaluationSession.evaluate(modelPath: model, dataDirectory: data)
-        if json {
-            print(EvaluationSession.jsonLine(evaluation))
-        } else {
-            print(EvaluationSession.text(evaluation, classes: try ModelClasses.names(in: model)))
-        }
+        let (evaluation, classes) = try EvaluationSession.evaluate(modelPath: model, dataDirectory: data)
+        print(json ? EvaluationSession.jsonLine(evaluation) : EvaluationSession.text(evaluation, classes: classes))
     }
 }

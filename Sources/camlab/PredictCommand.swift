@@ -14,7 +14,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, predictions) = try EvaluationSession.predict(modelPath: model, imagePaths: images)
+        let predictions = try EvaluationSession.predict(modelPath: model, imagePaths: images)
         for (path, prediction) in predictions {
             print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction))
         }

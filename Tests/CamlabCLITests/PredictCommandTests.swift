@@ -47,7 +47,7 @@ import Testing
         let model = try fixtures.trainedTinyModel(epochs: 1)
         let result = try CommandLine.run(["predict", "--model", model, "--image", try testImage("square", folder: fixtures.shapes24)])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("was resized to 32×32"))
+        #expect(result.stderr.contains("resized to 32×32"))
         #expect(result.stdout.contains(": "))
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import CamlabCore
 import Testing
 @testable import CamlabNN
@@ -157,5 +158,15 @@ struct TrainingTests {
         let data = LabeledImages(images: Tensor(shape: [3, 1, 1, 2], scalars: [0, 1, 2, 3, 4, 5]), labels: [7, 8, 9])
         let (images, labels) = data.batch([2, 0])
         #expect(images.shape == [2, 1, 1, 2] && images.scalars == [4, 5, 0, 1] && labels == [9, 7])
+    }
+}
+
+struct LessonRecipeTests {
+    /// The architecture in code is the one shipped as `Models/tiny32.json` (the reference's).
+    @Test func matchesTheShippedArchitectureDocument() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("Models/tiny32.json"), encoding: .utf8)
+        #expect(try Architecture(jsonString: text) == LessonRecipe.architecture)
+        #expect(try LessonRecipe.options.validate() == ())
     }
 }

@@ -46,12 +46,12 @@ extension Tensor {
                 b.scalars.withUnsafeBufferPointer { y in
                     forEachRunInParallel(shape: walk, strides: strides) { offsets, position, run in
                         var i = offsets[0], j = offsets[1]
-                        if innerB == 0 {  // a row against one value of b: the bias case
+                        if innerB == 0 && innerA == 1 {  // a row against one value of b: the bias case
                             let yj = y[j]
-                            for k in 0..<run { out[position + k] = f(x[i + k * innerA], yj) }
-                        } else if innerA == 0 {
+                            for k in 0..<run { out[position + k] = f(x[i + k], yj) }
+                        } else if innerA == 0 && innerB == 1 {
                             let xi = x[i]
-                            for k in 0..<run { out[position + k] = f(xi, y[j + k * innerB]) }
+                            for k in 0..<run { out[position + k] = f(xi, y[j + k]) }
                         } else {
                             for k in 0..<run {
                                 out[position + k] = f(x[i], y[j])

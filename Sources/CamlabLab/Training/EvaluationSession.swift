@@ -5,19 +5,20 @@ import Foundation
 
 /// `camlab eval` and `camlab predict`: run a saved model on images and say what it sees.
 public enum EvaluationSession {
-    /// Accuracy and confusion matrix of the model at `modelPath` on `directory/<class>/*`.
-    public static func evaluate(modelPath: String, dataDirectory: String) throws -> Evaluation {
+    /// Accuracy and confusion matrix of the model at `modelPath` on `directory/<class>/*`, with
+    /// the model's class names.
+    public static func evaluate(modelPath: String, dataDirectory: String) throws -> (evaluation: Evaluation, classes: [String]) {
         let network = try Network(contentsOf: modelPath)
         let data = try LabData.labeledImages(in: dataDirectory, for: network.architecture, note: printError)
-        return Evaluation(network: network, data: data)
+        return (Evaluation(network: network, data: data), network.classes)
     }
 
     /// `{"accuracy": A, "confusion": [[…]]}`.
     public static func jsonLine(_ evaluation: Evaluation) -> String {
-        JSONLine.object([
-            ("accuracy", JSONLine.number(evaluation.accuracy)),
-            ("confusion", JSONLine.array(evaluation.confusion.map { JSONLine.array($0.map(JSONLine.number)) })),
-        ])
+        JSONValue.object([
+            ("accuracy", .double(evaluation.accuracy)),
+            ("confusion", .array(evaluation.confusion.map { .array($0.map(JSONValue.int)) })),
+        ]).text
     }
 
     /// The accuracy and a confusion table with the class names, for a person.
@@ -35,28 +36,26 @@ public enum EvaluationSession {
     }
 
     /// The model's prediction for each image file, in order; notes resized images on stderr.
-    public static func predict(modelPath: String, imagePaths: [String]) throws -> (classes: [String], predictions: [(path: String, prediction: Prediction)]) {
+    public static func predict(modelPath: String, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
         let network = try Network(contentsOf: modelPath)
-        var results: [(path: String, prediction: Prediction)] = []
-        for path in imagePaths {
-            let (tensor, resized) = try LabData.image(at: path, for: network.architecture)
-            if resized {
-                let input = network.architecture.input
-                printError("note: '\(path)' was resized to \(input[2])×\(input[1]), the network's input size")
-            }
-            results.append((path, Prediction.predictions(of: network, for: tensor)[0]))
+        let channels = network.architecture.input[0]
+        guard channels == 1 || channels == 3 else {
+            throw LabError("cannot read images for a network with \(channels) input channels: images have 1 (gray) or 3 (RGB)")
         }
-        return (network.classes, results)
+        let input = try ModelInput(imagePaths: imagePaths, network: network)
+        input.notes.forEach(printError)
+        let logits = withoutGradient { network(input.batch) }
+        return Array(zip(imagePaths, Prediction.predictions(fromLogits: logits, classes: network.classes)))
     }
 
     /// `{"image", "class", "class_name", "logits", "probabilities"}`.
     public static func jsonLine(image: String, _ prediction: Prediction) -> String {
-        JSONLine.object([
-            ("image", JSONLine.string(image)), ("class", JSONLine.number(prediction.classIndex)),
-            ("class_name", JSONLine.string(prediction.className)),
-            ("logits", JSONLine.array(prediction.logits.map(JSONLine.number))),
-            ("probabilities", JSONLine.array(prediction.probabilities.map(JSONLine.number))),
-        ])
+        JSONValue.object([
+            ("image", .string(image)), ("class", .int(prediction.classIndex)),
+            ("class_name", .string(prediction.className)),
+            ("logits", .array(prediction.logits.map(JSONValue.float))),
+            ("probabilities", .array(prediction.probabilities.map(JSONValue.float))),
+        ]).text
     }
 
     /// `image: class (probability %)`, for a person.
@@ -65,9 +64,3 @@ public enum EvaluationSession {
     }
 }
 
-/// The class names stored in a model file, for labelling tables.
-public enum ModelClasses {
-    public static func names(in modelPath: String) throws -> [String] {
-        try ModelFile.read(from: modelPath).architecture.classes
-    }
-}

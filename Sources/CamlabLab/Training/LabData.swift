@@ -35,17 +35,6 @@ public enum LabData {
         }
         return LabeledImages(images: decoded.images, labels: decoded.labels)
     }
-
-    /// One image file as a batch of one for `architecture`, and whether it was resized.
-    public static func image(at path: String, for architecture: Architecture) throws -> (tensor: Tensor, resized: Bool) {
-        let (channels, height, width) = (architecture.input[0], architecture.input[1], architecture.input[2])
-        guard channels == 1 || channels == 3 else {
-            throw LabError("cannot read images for a network with \(channels) input channels: images have 1 (gray) or 3 (RGB)")
-        }
-        let image = try ImageFile.readRGB(at: path)
-        return (image.tensor(channels: channels, height: height, width: width),
-                image.width != width || image.height != height)
-    }
 }
 
 /// An error whose description is the one sentence to show.

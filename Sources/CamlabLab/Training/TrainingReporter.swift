@@ -21,8 +21,8 @@ public final class TrainingReporter {
 
     /// `{"epoch": N, "seconds": S, "loss": L, "train_accuracy": A}`.
     public static func jsonLine(_ summary: EpochSummary) -> String {
-        JSONLine.object([("epoch", JSONLine.number(summary.epoch)), ("seconds", JSONLine.number(summary.seconds)),
-                         ("loss", JSONLine.number(summary.loss)), ("train_accuracy", JSONLine.number(summary.trainAccuracy))])
+        JSONValue.object([("epoch", .int(summary.epoch)), ("seconds", .double(summary.seconds)),
+                          ("loss", .double(summary.loss)), ("train_accuracy", .double(summary.trainAccuracy))]).text
     }
 
     /// The bar's text: `epoch 2/6 [#######.....]  31/63  loss 0.1234  acc 96.1 %  1850 img/s  12 s left`.

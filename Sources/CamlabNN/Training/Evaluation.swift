@@ -40,12 +40,16 @@ public struct Prediction: Equatable, Sendable {
 
     /// Classifies each image of a batch `[N, C, H, W]` (values in [0, 1], not normalized).
     public static func predictions(of network: Network, for images: Tensor) -> [Prediction] {
-        let logits = withoutGradient { network(network.normalized(images)) }
+        predictions(fromLogits: withoutGradient { network(network.normalized(images)) }, classes: network.classes)
+    }
+
+    /// The predictions that logits `[N, classes]` make.
+    public static func predictions(fromLogits logits: Tensor, classes: [String]) -> [Prediction] {
         let probabilities = withoutGradient { logits.softmax(alongAxis: 1) }
-        let classes = logits.shape[1]
+        let width = logits.shape[1]
         return logits.argmaxAlongLastAxis().enumerated().map { row, best in
-            let range = (row * classes)..<((row + 1) * classes)
-            return Prediction(classIndex: best, className: network.classes[best],
+            let range = (row * width)..<((row + 1) * width)
+            return Prediction(classIndex: best, className: classes[best],
                               logits: Array(logits.scalars[range]), probabilities: Array(probabilities.scalars[range]))
         }
     }
