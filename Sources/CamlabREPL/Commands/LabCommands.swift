@@ -161,9 +161,8 @@ struct EvalCommand: Command {
         guard arguments.isEmpty || arguments == ["shapes"] else { throw CommandError.usage(usage) }
         let directory = try lessonDataset("shapes") + "/test"
         try Interruption.check()
-        let evaluation = try EvaluationSession.evaluate(modelPath: lab.state.modelPath, dataDirectory: directory)
-        let network = try lab.network()
-        return CommandOutput(EvaluationSession.text(evaluation, classes: network.classes),
+        let (evaluation, classes) = try EvaluationSession.evaluate(modelPath: lab.state.modelPath, dataDirectory: directory)
+        return CommandOutput(EvaluationSession.text(evaluation, classes: classes),
                              values: ["accuracy": .number(evaluation.accuracy)], isResult: true)
     }
 }
