@@ -13,7 +13,8 @@ struct LessonRunTests {
 
     static func environment() -> [String: String] {
         let scratch = NSTemporaryDirectory() + "camlab-lesson-\(UUID().uuidString)"
-        return ["CAMLAB_HISTORY": scratch + ".history", "CAMLAB_PROGRESS": scratch + ".progress.json"]
+        return ["CAMLAB_HISTORY": scratch + ".history", "CAMLAB_PROGRESS": scratch + ".progress.json",
+                "CAMLAB_MODELS": scratch + "-models"]
     }
 
     @Test func thereAreLessons() {
