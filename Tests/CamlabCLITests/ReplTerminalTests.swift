@@ -198,6 +198,26 @@ final class PseudoTerminal {
         #expect(terminal.isInCookedMode)
     }
 
+    @Test func ctrlCStopsTrainingAndKeepsTheModelFromBefore() throws {
+        let history = Self.scratchHistory()
+        var environment = Self.environment(history: history)
+        environment["CAMLAB_MODELS"] = history + "-models"
+        let terminal = try PseudoTerminal(environment: environment)
+        #expect(terminal.expect("camlab> ") != nil)
+        terminal.type("train 20\r")
+        #expect(terminal.expect("epoch 1/20", timeout: 60) != nil)   // the progress bar, then the first epoch
+        terminal.type("\u{03}")                                      // Ctrl-C while it trains
+        #expect(terminal.expect("Interrupted; the state is as it was before the command.", timeout: 30) != nil)
+        #expect(terminal.expect("camlab> ") != nil)
+        terminal.type("state\r")
+        #expect(terminal.expect("model  ") != nil)
+        #expect(terminal.expect("camlab> ") != nil)
+        #expect(!FileManager.default.fileExists(atPath: history + "-models/trained.safetensors"))  // nothing saved
+        terminal.type("quit\r")
+        #expect(terminal.exitStatus() == 0)
+        #expect(terminal.isInCookedMode)
+    }
+
     @Test func colourOnATerminalUnlessNoColor() throws {
         var environment = Self.environment(history: Self.scratchHistory())
         environment["COLORTERM"] = "truecolor"
