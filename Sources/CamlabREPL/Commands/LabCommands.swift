@@ -15,10 +15,10 @@ func lessonDataset(_ name: String) throws -> String {
 /// `check EQ [LAYER]`: an equation of the tutorial, both sides computed on the current image.
 struct CheckCommand: Command {
     let name = "check"
-    let usage = "check eq1|eq2|eq3|gradcam-is-cam|gradcampp-exact [LAYER]"
+    let usage = "check EQUATION [LAYER]"
     let summary = "Check an equation of the tutorial numerically: both sides and their difference."
     var details: String {
-        EquationCheck.Name.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+        "EQUATION is one of:\n" + EquationCheck.Name.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\nValues: holds (1 or 0), passes, difference (the largest difference), tolerance."
     }
     let topic = CommandTopic.cam
@@ -49,10 +49,11 @@ struct CheckCommand: Command {
 /// `metrics [DATASET] [METHOD …] [COUNT]`: the methods scored on a lesson dataset.
 struct MetricsCommand: Command {
     let name = "metrics"
-    let usage = "metrics [shapes|multi|pairs] [METHOD …] [COUNT]"
+    let usage = "metrics [DATASET] [METHOD …]"
     let summary = "Score methods on a dataset: Average Drop, confidence, deletion/insertion, ROAD, pointing game, IoU, objects found."
     let details = """
-        Default: multi, gradcam and gradcampp, 60 explanations of the test split. Values, per method M:
+        DATASET is shapes, multi or pairs; a number N sets how many explanations. Default: multi, gradcam and
+        gradcampp, 60 explanations of the test split. Values, per method M:
         M_drop, M_increase, M_deletion, M_insertion, M_pointing, M_energy, M_iou, M_objects (percent
         of objects with a map value ≥ 0.5 in their box) — e.g. gradcampp_objects.
         """
@@ -97,9 +98,10 @@ struct MetricsCommand: Command {
 /// `train [EPOCHS]`: a fresh network of the current model's architecture trained on `shapes`.
 struct TrainCommand: Command {
     let name = "train"
-    let usage = "train [EPOCHS] [--lr X] [--seed S]"
+    let usage = "train [EPOCHS] [OPTIONS]"
     let summary = "Train a fresh network of the current architecture on the shapes dataset (Adam, batch 64)."
     let details = """
+        OPTIONS: --lr X (learning rate, default 2e-3), --seed S (default 0).
         The network starts from PyTorch's default initialization (seeded) and learns from the 4,000
         training images of Datasets/shapes. A progress bar shows loss, accuracy, images/s and the time
         left; Ctrl-C stops and keeps the model you had. The trained model is saved (to
@@ -170,11 +172,11 @@ struct EvalCommand: Command {
 /// `figure KIND [METHOD …] [FILE.png]`: a classroom figure of the current model, image, class and layer.
 struct FigureCommand: Command {
     let name = "figure"
-    let usage = "figure overlay|compare|gallery|bars|guided|counterfactual [METHOD …] [FILE.png]"
+    let usage = "figure KIND [METHOD …] [FILE]"
     var summary: String { "Draw a classroom figure of the current image as a PNG (libgd)." }
     var details: String {
-        FigureKind.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
-            + "\nWithout FILE.png the figure goes to figure-KIND.png in the current folder. The command line's "
+        "KIND is one of:\n" + FigureKind.allCases.filter { $0 != .curves }.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\nWithout FILE (a .png path) the figure goes to figure-KIND.png in the current folder. The command line's "
             + "`camlab figure` has every option (several images, viridis, titles)."
     }
     let topic = CommandTopic.methods
