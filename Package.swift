@@ -44,9 +44,22 @@ let package = Package(
         // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
         .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
 
+        // MARK: Figures — classroom figures composed in Swift, drawn through CamlabImaging's libgd canvas.
+        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
+
+        // MARK: The REPL and the lessons — GNU readline behind a shim, imported by CamlabREPL alone;
+        // CLineEditor is the C glue (callback interface, SIGINT flag) that Swift cannot write.
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .target(name: "CLineEditor", dependencies: ["CReadline"], linkerSettings: [.linkedLibrary("readline")]),
+        .target(name: "CamlabREPL", dependencies: [
+            "CReadline", "CLineEditor", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
+            "CamlabFigures",
+        ]),
+        .testTarget(name: "CamlabREPLTests", dependencies: ["CamlabREPL", "CamlabCore"]),
+
         // MARK: Executables
         .executableTarget(name: "camlab", dependencies: [
-            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
+            "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab", "CamlabFigures", "CamlabREPL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "camlab-bench", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
@@ -58,6 +71,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
+        .testTarget(name: "CamlabFiguresTests", dependencies: ["CamlabFigures", "CamlabImaging", "CamlabMethods", "CamlabNN", "CamlabData", "CamlabCore"],
+                    resources: [.copy("Fixtures")]),
         // Runs the built `camlab` executable as a user would.
         .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],

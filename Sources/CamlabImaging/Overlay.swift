@@ -1,21 +1,30 @@
 extension RGBImage {
-    /// pytorch-grad-cam's `show_cam_on_image(img, mask, use_rgb=True, image_weight=w)`, to the bit:
+    /// The heatmap laid over this image exactly as pytorch-grad-cam's
+    /// `show_cam_on_image(img, mask, use_rgb=True, colormap=JET, image_weight)` computes it, in
+    /// Float32 with NumPy's truncating `uint8` conversions:
     ///
     ///     heatmap = colormap[uint8(255 · mask)] / 255
-    ///     cam = (1 − w) · heatmap + w · img;   cam = cam / max(cam);   result = uint8(255 · cam)
+    ///     cam     = (1 − image_weight) · heatmap + image_weight · img / 255
+    ///     result  = uint8(255 · cam / max(cam))
     ///
-    /// in Float32, with truncating conversions as numpy's. `map` is row-major, one value per pixel.
-    public func overlaying(map: [Float], colormap: Colormap = .jet, imageWeight: Float = 0.5) -> RGBImage {
-        precondition(map.count == width * height, "overlay: a \(width)×\(height) image needs \(width * height) map values, got \(map.count)")
+    /// The final division by the maximum brightens the whole overlay so its brightest channel is 255.
+    /// The heatmap must have this image's size; `imageWeight` must lie in [0, 1].
+    public func overlaid(with heatmap: Heatmap, colormap: Colormap = .jet, imageWeight: Float = 0.5) -> RGBImage {
+        precondition(heatmap.width == width && heatmap.height == height,
+                     "the heatmap (\(heatmap.width)×\(heatmap.height)) must have the image's size (\(width)×\(height))")
+        precondition((0...1).contains(imageWeight), "image_weight must be in [0, 1]")
         var blended = [Float](repeating: 0, count: pixels.count)
-        for p in 0..<(width * height) {
-            let color = colormap.color(at: map[p])
-            let heat = [Float(color.red) / 255, Float(color.green) / 255, Float(color.blue) / 255]
-            for c in 0..<3 {
-                blended[3 * p + c] = (1 - imageWeight) * heat[c] + imageWeight * (Float(pixels[3 * p + c]) / 255)
+        for (index, value) in heatmap.values.enumerated() {
+            let color = colormap.color(at: value)
+            for (channel, level) in [color.red, color.green, color.blue].enumerated() {
+                let offset = 3 * index + channel
+                blended[offset] = (1 - imageWeight) * (Float(level) / 255) + imageWeight * (Float(pixels[offset]) / 255)
             }
         }
-        let top = blended.max() ?? 1
-        return RGBImage(width: width, height: height, pixels: blended.map { UInt8(Swift.min(255, Swift.max(0, 255 * ($0 / top)))) })
+        let largest = blended.max() ?? 0
+        // An all-black result (only possible with image_weight 1 on a black image) stays black
+        // instead of dividing by zero.
+        guard largest > 0 else { return RGBImage(width: width, height: height) }
+        return RGBImage(width: width, height: height, pixels: blended.map { UInt8(Float(255) * ($0 / largest)) })
     }
 }

@@ -55,7 +55,7 @@ struct CamCommand: ParsableCommand {
             guard let t = ExplanationTarget(rawValue: value) else { throw ValidationError("--target must be logit, probability or negated, not '\(value)'.") }
             return t
         }
-        guard let palette = Colormap.all[colormap] else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
+        guard let palette = Colormap(named: colormap) else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
         let report = try CamReport(method: name, modelPath: model, imagePaths: images, classSpec: classSpec) { request in
             request.layers = layers.isEmpty ? nil : layers
             request.target = explained

@@ -6,9 +6,18 @@ struct Camlab: ParsableCommand {
         commandName: "camlab",
         abstract: "A teaching lab for class activation maps: CAM, Grad-CAM, Grad-CAM++ and their family.",
         version: "0.1.0",
-        subcommands: [CamCommand.self, CheckCommand.self, MetricsCommand.self,
-                      TrainCommand.self,
-                      EvalCommand.self,
-                      PredictCommand.self,
-                      DataCommand.self])
+        subcommands: [
+            ReplCommand.self,
+            LessonCommand.self,
+            CamCommand.self,
+            CheckCommand.self,
+            MetricsCommand.self,
+            FigureCommand.self,
+            FiguresCommand.self,
+            TrainCommand.self,
+            EvalCommand.self,
+            PredictCommand.self,
+            DataCommand.self,
+        ],
+        defaultSubcommand: ReplCommand.self)
 }

@@ -76,7 +76,7 @@ public struct CamReport {
                 if e.isEmpty {
                     lines.append("The map is empty: \(e.method.title) finds no positive evidence for \(e.className) here (every value of the combination is ≤ 0, or it is flat).")
                 } else {
-                    lines.append(TerminalHeatmap.render(picture.overlaying(map: map.scalars, colormap: colormap),
+                    lines.append(TerminalHeatmap.render(picture.overlaid(with: Heatmap(width: picture.width, height: picture.height, values: map.scalars), colormap: colormap),
                                                         intensity: map.scalars, scale: scale, terminal: terminal))
                     lines.append(TerminalHeatmap.colorScale(colormap: colormap, terminal: terminal))
                     let peak = map.scalars.indices.max { map.scalars[$0] < map.scalars[$1] } ?? 0

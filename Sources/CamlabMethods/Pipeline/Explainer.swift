@@ -42,6 +42,7 @@ public struct Explainer {
 
     /// Explains a batch of normalized images [N, C, H, W], one explanation per image.
     public func explain(_ input: Tensor, _ request: ExplanationRequest) throws -> [Explanation] {
+        AllocatorTuning.keepFreedMemoryForReuse()
         let expected = network.architecture.input
         guard input.rank == 4, input.shape[1] == expected[0] else {
             throw ExplanationError.wrongInputShape(got: input.shape, expected: expected)
@@ -67,10 +68,14 @@ public struct Explainer {
         case .guided:
             inputGradients = GuidedBackprop().inputGradients(network: network, input: input, classes: classes, target: target)
         case .guidedGradcam:
+            // One forward pass serves both backward passes: the standard one to A (Grad-CAM) and
+            // the guided one to the input.
             var gradcam = request
             gradcam.method = .gradcam
-            let gradcamMaps = try finalMaps(input, gradcam, classes: classes, layers: layers, target: target).maps
-            let guided = GuidedBackprop().inputGradients(network: network, input: input, classes: classes, target: target)
+            let x = input.detached().requiringGradient()
+            let pass = try LayerPass(network: network, input: x, layerName: layers[0], classes: classes, target: target)
+            let gradcamMaps = try finalMaps(x, gradcam, classes: classes, layers: layers, target: target, firstPass: pass).maps
+            let guided = gradient(of: pass.score, withRespectTo: x, rules: GuidedBackprop.rules)
             inputGradients = withoutGradient { guided * gradcamMaps.reshaped(to: [count, 1, height, width]) }
         case .fullgrad:
             maps = try smoothed(input, request) { batch in

@@ -19,7 +19,8 @@ public final class LayerPass {
     public let activations: Tensor
     /// The network's logits [N, classes].
     public let logits: Tensor
-    private let score: Tensor
+    /// y = Σ_n target(y_n, c_n), recorded.
+    let score: Tensor
 
     public init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
         guard let index = network.indexOfLayer(named: layerName) else {

@@ -1,10 +1,10 @@
 import CamlabCore
 
 /// 2-D convolution (NCHW input, OIHW weight, bias per output channel), as `nn.Conv2d`.
-public final class Conv2d: Layer {
+public final class Conv2d: WeightedLayer {
     public let name: String
-    public private(set) var weight: Tensor
-    public private(set) var bias: Tensor
+    public internal(set) var weight: Tensor
+    public internal(set) var bias: Tensor
     public let stride: Int
     public let padding: Int
 
@@ -16,15 +16,6 @@ public final class Conv2d: Layer {
         self.padding = padding
     }
 
-    public var parameters: [(name: String, tensor: Tensor)] { [("\(name).weight", weight), ("\(name).bias", bias)] }
-
-    public func setParameter(named parameter: String, to tensor: Tensor) {
-        switch parameter {
-        case "\(name).weight": precondition(tensor.shape == weight.shape); weight = tensor
-        case "\(name).bias": precondition(tensor.shape == bias.shape); bias = tensor
-        default: preconditionFailure("layer '\(name)' has no parameter '\(parameter)'")
-        }
-    }
 
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
@@ -60,10 +51,10 @@ public final class GlobalAvgPool: Layer {
 }
 
 /// y = x Wᵀ + b, as `nn.Linear` (weight [out, in]).
-public final class Linear: Layer {
+public final class Linear: WeightedLayer {
     public let name: String
-    public private(set) var weight: Tensor
-    public private(set) var bias: Tensor
+    public internal(set) var weight: Tensor
+    public internal(set) var bias: Tensor
 
     public init(name: String, weight: Tensor, bias: Tensor) {
         self.name = name
@@ -71,6 +62,20 @@ public final class Linear: Layer {
         self.bias = bias
     }
 
+
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        input.matmul(weight.transposed()) + bias
+    }
+}
+
+/// A layer with one weight and one bias (conv2d, linear), named `<layer>.weight` and `<layer>.bias`
+/// as in PyTorch's state dicts.
+protocol WeightedLayer: Layer {
+    var weight: Tensor { get set }
+    var bias: Tensor { get set }
+}
+
+extension WeightedLayer {
     public var parameters: [(name: String, tensor: Tensor)] { [("\(name).weight", weight), ("\(name).bias", bias)] }
 
     public func setParameter(named parameter: String, to tensor: Tensor) {
@@ -79,9 +84,5 @@ public final class Linear: Layer {
         case "\(name).bias": precondition(tensor.shape == bias.shape); bias = tensor
         default: preconditionFailure("layer '\(name)' has no parameter '\(parameter)'")
         }
-    }
-
-    public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.matmul(weight.transposed()) + bias
     }
 }

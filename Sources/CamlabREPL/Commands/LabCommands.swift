@@ -1,0 +1,215 @@
+import Foundation
+import CamlabCore
+import CamlabData
+import CamlabFigures
+import CamlabLab
+import CamlabMethods
+import CamlabNN
+
+/// The lesson datasets, generated into the checkout's `Datasets/` on first use.
+func lessonDataset(_ name: String) throws -> String {
+    let root = LabDefaults.root?.appendingPathComponent("Datasets").path ?? "Datasets"
+    do { return try LessonData.ensureDataset(named: name, in: root) } catch { throw CommandError.message("\(error)") }
+}
+
+/// `check EQ [LAYER]`: an equation of the tutorial, both sides computed on the current image.
+struct CheckCommand: Command {
+    let name = "check"
+    let usage = "check eq1|eq2|eq3|gradcam-is-cam|gradcampp-exact [LAYER]"
+    let summary = "Check an equation of the tutorial numerically: both sides and their difference."
+    var details: String {
+        EquationCheck.Name.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\nValues: holds (1 or 0), passes, difference (the largest difference), tolerance."
+    }
+    let topic = CommandTopic.cam
+
+    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+        if index == 0 { return .words(EquationCheck.Name.allCases.map(\.rawValue)) }
+        return .words((try? lab.network().layerNames) ?? [])
+    }
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        guard let word = arguments.first else { throw CommandError.usage(usage) }
+        guard let check = EquationCheck.Name(rawValue: word) else {
+            let suggestion = Suggestion.closest(to: word, among: EquationCheck.Name.allCases.map(\.rawValue))
+            throw CommandError.message("There is no check '\(word)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "."))
+        }
+        let network = try lab.network()
+        let layer = arguments.count > 1 ? arguments[1] : lab.state.layer
+        let input = try ModelInput(imagePaths: [try lab.image().path], network: network)
+        try Interruption.check()
+        let result = try EquationCheck(check, network: network, input: input.batch, classIndex: try lab.classIndex(in: network), layer: layer)
+        return CommandOutput(result.humanReadable(terminal: lab.terminal), values: [
+            "holds": .number(result.holds ? 1 : 0), "passes": .number(result.passes ? 1 : 0),
+            "difference": .number(result.maximumDifference), "tolerance": .number(result.tolerance),
+        ], isResult: true)
+    }
+}
+
+/// `metrics [DATASET] [METHOD …] [COUNT]`: the methods scored on a lesson dataset.
+struct MetricsCommand: Command {
+    let name = "metrics"
+    let usage = "metrics [shapes|multi|pairs] [METHOD …] [COUNT]"
+    let summary = "Score methods on a dataset: Average Drop, confidence, deletion/insertion, ROAD, pointing game, IoU, objects found."
+    let details = """
+        Default: multi, gradcam and gradcampp, 60 explanations of the test split. Values, per method M:
+        M_drop, M_increase, M_deletion, M_insertion, M_pointing, M_energy, M_iou, M_objects (percent
+        of objects with a map value ≥ 0.5 in their box) — e.g. gradcampp_objects.
+        """
+    let topic = CommandTopic.methods
+
+    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+        .words(DatasetKind.allCases.map(\.rawValue) + MethodName.allCases.filter(\.producesMap).map(\.rawValue))
+    }
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        var dataset = "multi", methods: [MethodName] = [], count = 60
+        for argument in arguments {
+            if DatasetKind(rawValue: argument) != nil { dataset = argument }
+            else if let number = Int(argument), number > 0 { count = number }
+            else if let method = MethodName(name: argument), method.producesMap { methods.append(method) }
+            else { throw CommandError.message("'\(argument)' is neither a dataset, a method with a map, nor a count.") }
+        }
+        if methods.isEmpty { methods = [.gradcam, .gradcampp] }
+        let directory = try lessonDataset(dataset)
+        let network = try lab.network()
+        var interrupted = false
+        let report = try MetricsReport(network: network, dataDirectory: directory, methods: methods, limit: count) { _ in
+            interrupted = interrupted || Interruption.isRequested
+        }
+        if interrupted { throw CommandError.interrupted }
+        var values: [String: ResultValue] = [:]
+        for row in report.rows {
+            let key = row.method.rawValue.replacingOccurrences(of: "-", with: "")
+            values["\(key)_drop"] = .number(row.averageDrop)
+            values["\(key)_increase"] = .number(row.increaseInConfidence)
+            values["\(key)_deletion"] = .number(row.deletionArea)
+            values["\(key)_insertion"] = .number(row.insertionArea)
+            if let p = row.pointingGame { values["\(key)_pointing"] = .number(p) }
+            if let e = row.energyPointingGame { values["\(key)_energy"] = .number(e) }
+            if let i = row.intersectionOverUnion { values["\(key)_iou"] = .number(i) }
+            if let o = row.objectsFound { values["\(key)_objects"] = .number(o) }
+        }
+        return CommandOutput(report.humanReadable(terminal: lab.terminal), values: values, isResult: true)
+    }
+}
+
+/// `train [EPOCHS]`: a fresh network of the current model's architecture trained on `shapes`.
+struct TrainCommand: Command {
+    let name = "train"
+    let usage = "train [EPOCHS] [--lr X] [--seed S]"
+    let summary = "Train a fresh network of the current architecture on the shapes dataset (Adam, batch 64)."
+    let details = """
+        The network starts from PyTorch's default initialization (seeded) and learns from the 4,000
+        training images of Datasets/shapes. A progress bar shows loss, accuracy, images/s and the time
+        left; Ctrl-C stops and keeps the model you had. The trained model is saved (to
+        ~/.camlab/models/trained.safetensors, or $CAMLAB_MODELS) and becomes the current model.
+        Values: loss, accuracy (training accuracy of the last epoch), epochs, seconds.
+        """
+    let topic = CommandTopic.model
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        var epochs = 2, learningRate: Float = 2e-3, seed: UInt64 = 0
+        var words = arguments[...]
+        while let word = words.popFirst() {
+            switch word {
+            case "--lr": guard let v = words.popFirst().flatMap(Float.init), v > 0 else { throw CommandError.usage(usage) }; learningRate = v
+            case "--seed": guard let v = words.popFirst().flatMap(UInt64.init) else { throw CommandError.usage(usage) }; seed = v
+            default: guard let v = Int(word), v > 0 else { throw CommandError.usage(usage) }; epochs = v
+            }
+        }
+        let architecture = try lab.network().architecture
+        let directory = try lessonDataset("shapes")
+        let data = try LabData.labeledImages(in: directory + "/train", for: architecture) { lab.writeError($0) }
+        let network = try Network(architecture: architecture, seed: seed)
+        let options = TrainingOptions(epochs: epochs, batchSize: 64, learningRate: learningRate, optimizer: .adam, seed: seed)
+        let reporter = TrainingReporter(json: false, stdoutIsTerminal: lab.terminal.isInteractive)
+        var lines: [String] = []
+        let outcome = try Trainer(options: options).train(network, on: data, onBatch: reporter.batchFinished, onEpoch: { summary in
+            reporter.clearBar()
+            let line = String(format: "epoch %d/%d  loss %.4f  train accuracy %.1f%%  %.1f s", summary.epoch, epochs,
+                              summary.loss, 100 * summary.trainAccuracy, summary.seconds)
+            lab.write(line)
+            lines.append(line)
+        }, shouldStop: { Interruption.isRequested })
+        reporter.clearBar()
+        if outcome.wasInterrupted { throw CommandError.interrupted }
+        let directoryURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CAMLAB_MODELS"]
+                               ?? (NSHomeDirectory() + "/.camlab/models"))
+        try FileManager.default.createDirectory(at: directoryURL, withIntermediateDirectories: true)
+        let path = directoryURL.appendingPathComponent("trained.safetensors").path
+        try network.write(to: path)
+        lab.state.modelPath = path
+        lab.reloadModel()
+        let last = outcome.epochs.last!
+        return CommandOutput("Saved to \(path); it is now the current model.", values: [
+            "loss": .number(last.loss), "accuracy": .number(last.trainAccuracy), "epochs": .number(Double(outcome.epochs.count)),
+            "seconds": .number(outcome.epochs.reduce(0) { $0 + $1.seconds }),
+        ])
+    }
+}
+
+/// `eval [DATASET]`: accuracy and confusion matrix of the current model on a test split.
+struct EvalCommand: Command {
+    let name = "eval"
+    let usage = "eval [shapes]"
+    let summary = "Accuracy and confusion matrix of the current model on the shapes test split."
+    let details = "Rows are the true classes, columns the predicted ones. Values: accuracy (0 to 1)."
+    let topic = CommandTopic.model
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        guard arguments.isEmpty || arguments == ["shapes"] else { throw CommandError.usage(usage) }
+        let directory = try lessonDataset("shapes") + "/test"
+        try Interruption.check()
+        let (evaluation, classes) = try EvaluationSession.evaluate(modelPath: lab.state.modelPath, dataDirectory: directory)
+        return CommandOutput(EvaluationSession.text(evaluation, classes: classes),
+                             values: ["accuracy": .number(evaluation.accuracy)], isResult: true)
+    }
+}
+
+/// `figure KIND [METHOD …] [FILE.png]`: a classroom figure of the current model, image, class and layer.
+struct FigureCommand: Command {
+    let name = "figure"
+    let usage = "figure overlay|compare|gallery|bars|guided|counterfactual [METHOD …] [FILE.png]"
+    var summary: String { "Draw a classroom figure of the current image as a PNG (libgd)." }
+    var details: String {
+        FigureKind.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\nWithout FILE.png the figure goes to figure-KIND.png in the current folder. The command line's "
+            + "`camlab figure` has every option (several images, viridis, titles)."
+    }
+    let topic = CommandTopic.methods
+
+    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+        if index == 0 { return .words(FigureKind.allCases.filter { $0 != .curves }.map(\.rawValue)) }
+        return .words(MethodName.allCases.map(\.rawValue))
+    }
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        guard let word = arguments.first else { throw CommandError.usage(usage) }
+        guard let kind = FigureKind(rawValue: word), kind != .curves else {
+            let suggestion = Suggestion.closest(to: word, among: FigureKind.allCases.map(\.rawValue))
+            throw CommandError.message("There is no figure '\(word)' here" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
+                                       + (word == "curves" ? " Training curves come from `camlab figure curves --log FILE`." : ""))
+        }
+        var methods: [MethodName] = [], output = "figure-\(kind.rawValue).png"
+        for argument in arguments.dropFirst() {
+            if argument.lowercased().hasSuffix(".png") { output = argument; continue }
+            guard let method = MethodName(name: argument) else {
+                throw CommandError.message("'\(argument)' is neither a method nor a .png file.")
+            }
+            methods.append(method)
+        }
+        let network = try lab.network()
+        var request = FigureRequest(kind: kind)
+        request.modelPath = lab.state.modelPath
+        request.imagePaths = [try lab.image().path]
+        request.methods = methods.isEmpty ? nil : methods
+        request.className = try lab.classIndex(in: network).map { network.classes[$0] }
+        request.layer = lab.state.layer
+        try Interruption.check()
+        let canvas = try request.render()
+        try canvas.writePNG(to: output)
+        return CommandOutput("Wrote \(output) (\(canvas.width)×\(canvas.height) pixels); open it with any image viewer.",
+                             values: ["width": .number(Double(canvas.width)), "height": .number(Double(canvas.height))])
+    }
+}

@@ -1,0 +1,84 @@
+import CamlabCore
+import CamlabLab
+import CamlabNN
+
+/// One forward pass of the current image, seen from the current layer: what `features`, `gap`,
+/// `weights`, `score` and `grads` print. Computed here from the network and the autodiff, so the
+/// numbers a learner checks come from the same tensors the methods use.
+struct LayerProbe {
+    let network: Network
+    let layerName: String
+    let layerIndex: Int
+    /// The explained class c.
+    let classIndex: Int
+    /// A, [1, K, h, w].
+    let activations: Tensor
+    /// y, [1, classes].
+    let logits: Tensor
+    private let input: Tensor
+
+    init(lab: Lab) throws {
+        network = try lab.network()
+        let image = try lab.image()
+        let architecture = network.architecture
+        input = network.normalized(image.picture.tensor(channels: architecture.input[0], height: architecture.input[1],
+                                                        width: architecture.input[2]))
+        layerName = lab.layerName(in: network)
+        guard let index = network.indexOfLayer(named: layerName) else { throw CommandError.message("The model has no layer '\(layerName)'.") }
+        layerIndex = index
+        let (output, captured) = network.forward(input, capturing: [layerName])
+        guard let a = captured[layerName], a.rank == 4 else {
+            throw CommandError.message("Layer '\(layerName)' does not output feature maps; choose a convolution, ReLU or pooling layer with 'layer'.")
+        }
+        activations = a
+        logits = output
+        classIndex = try lab.classIndex(in: network) ?? output.argmaxAlongLastAxis()[0]
+    }
+
+    var className: String { network.classes[classIndex] }
+    var channelCount: Int { activations.shape[1] }
+    /// Z = h·w, the number of positions of one feature map.
+    var positions: Int { activations.shape[2] * activations.shape[3] }
+
+    /// A^k as its h·w values.
+    func featureMap(_ k: Int) -> ArraySlice<Float> { activations.scalars[(k * positions)..<((k + 1) * positions)] }
+
+    /// F^k = (1/Z) Σ_ij A^k_ij.
+    var globalAveragePool: [Float] {
+        (0..<channelCount).map { k in featureMap(k).reduce(0, +) / Float(positions) }
+    }
+
+    /// y^c, the logit of the explained class.
+    var classScore: Float { logits.scalars[classIndex] }
+
+    /// ∂y^c/∂A, [1, K, h, w], by one backward pass.
+    func scoreGradient() -> Tensor {
+        let selector = Tensor(shape: logits.shape, scalars: (0..<logits.count).map { $0 == classIndex ? 1 : 0 })
+        return gradient(of: (logits * selector).sum(), withRespectTo: activations)
+    }
+
+    /// The classifier fed by GAP right after this layer (only ReLUs between), or an error saying why
+    /// CAM's equation does not apply here.
+    func classifier() throws -> Linear {
+        let following = network.layers[(layerIndex + 1)...]
+        let passThrough = following.prefix { $0 is ReLU }
+        let rest = following.dropFirst(passThrough.count)
+        guard rest.count == 2, rest.first is GlobalAvgPool, let linear = rest.last as? Linear,
+              passThrough.isEmpty || network.layers[layerIndex] is ReLU else {
+            throw CommandError.message("Layer '\(layerName)' does not feed global average pooling and the classifier directly, so y^c = Σ_k w_k^c F^k + b^c does not hold there; try 'layer auto'.")
+        }
+        return linear
+    }
+
+    /// w^c, the classifier's row for the class, and its bias b^c.
+    func classWeights() throws -> (weights: [Float], bias: Float) {
+        let linear = try classifier()
+        let width = linear.weight.shape[1]
+        return (Array(linear.weight.scalars[(classIndex * width)..<((classIndex + 1) * width)]), linear.bias.scalars[classIndex])
+    }
+
+    /// The heading every probe command starts with.
+    func heading(_ terminal: Terminal) -> String {
+        terminal.dim("layer \(layerName) · A is \(channelCount)×\(activations.shape[2])×\(activations.shape[3]) · class \(classIndex) \(className)")
+    }
+}

@@ -1,0 +1,37 @@
+import CamlabData
+import CamlabImaging
+import Foundation
+
+/// The current image, ready for the methods.
+public struct LoadedImage {
+    /// A file the methods read: the user's file, or the dataset image written as PNG to a cache.
+    public let path: String
+    public let picture: RGBImage
+    /// For dataset images: the classes drawn in it, and where (255 inside the class's objects).
+    public let truth: [ShapeClass]
+    public let masks: [ShapeClass: GrayImage]
+
+    init(source: ImageSource, size: Int) throws {
+        switch source {
+        case let .file(path):
+            self.path = path
+            picture = try ImageFile.readRGB(at: path)
+            truth = []
+            masks = [:]
+        case let .dataset(kind, index):
+            let sample = DatasetGenerator.sample(kind: kind, index: index, size: size, seed: 0)
+            let folder = (NSTemporaryDirectory() as NSString).appendingPathComponent("camlab-\(getuid())-images")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            path = (folder as NSString).appendingPathComponent("\(kind.rawValue)-\(index)-\(size).png")
+            if !FileManager.default.fileExists(atPath: path) {
+                // Written beside and renamed, so a second camlab never reads half a file.
+                let partial = path + ".\(getpid()).partial"
+                try PNGFile.write(sample.image, to: partial)
+                _ = rename(partial, path)
+            }
+            picture = sample.image
+            truth = sample.classes
+            masks = sample.masks
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import CamlabCore
+import CamlabData
+import CamlabImaging
+import CamlabNN
+@testable import CamlabMethods
+
+/// What pytorch-grad-cam computed for one model (a fixture folder with `model.safetensors`, PNG
+/// images and `expected.json`), and the comparison every case goes through: `raw`, `gap`,
+/// `weights`, `input_grad` and `logits` within 1e-3 × the largest expected magnitude (+1e-5), `map`
+/// within 2e-3, Eigen methods up to the sign of their singular vector. Absent keys are skipped.
+struct PytorchGradCamReference {
+    struct Case: @unchecked Sendable, CustomTestStringConvertible {
+        let fields: [String: Any]
+        var method: String { fields["method"] as! String }
+        var image: String { fields["image"] as! String }
+        var classIndex: Int { fields["class"] as! Int }
+        var layer: String? { fields["layer"] as? String }
+        var testDescription: String { "\(method) \(image) class \(classIndex) \(layer ?? "-")" }
+        func values(_ key: String) -> [Double]? {
+            func flat(_ a: Any) -> [Double] { (a as? [Any]).map { $0.flatMap(flat) } ?? [(a as! NSNumber).doubleValue] }
+            return fields[key].map(flat)
+        }
+    }
+
+    let folder: URL
+    let network: Network
+    let cases: [Case]
+
+    init(fixture name: String) {
+        folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/\(name)")
+        network = try! Network(contentsOf: folder.appendingPathComponent("model.safetensors").path)
+        let data = try! Data(contentsOf: folder.appendingPathComponent("expected.json"))
+        let root = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        cases = (root["cases"] as! [[String: Any]]).map(Case.init)
+    }
+
+    /// The methods the reference library has (camlab's own Grad-CAM++ variants are not in it).
+    static let libraryMethods = Set(MethodName.allCases.map(\.rawValue)).subtracting(["gradcampp-paper", "gradcampp-exact"])
+
+    func check(_ expected: Case) throws {
+        let (height, width) = (network.architecture.input[1], network.architecture.input[2])
+        let image = try PNGFile.readRGB(at: folder.appendingPathComponent(expected.image).path)
+        let input = network.normalized(image.tensor(height: height, width: width))
+        var request = ExplanationRequest(method: MethodName(rawValue: expected.method)!, classes: [expected.classIndex])
+        request.layers = expected.layer.map { [$0] }
+        let explanation = try Explainer(network: network).explain(input, request)[0]
+
+        func compare(_ key: String, _ actual: [Float]?, relativeTolerance: Double, absolute: Double = 1e-5) {
+            guard let want = expected.values(key) else { return }
+            guard let actual else { Issue.record("\(key) is missing"); return }
+            #expect(actual.count == want.count, "\(key): \(actual.count) values, expected \(want.count)")
+            let scale = want.map(Swift.abs).max() ?? 0
+            let errors = zip(actual, want).map { Swift.abs(Double($0) - $1) }
+            let error = errors.max() ?? 0
+            let worst = errors.firstIndex(of: error) ?? 0
+            #expect(error <= relativeTolerance * scale + absolute,
+                    "\(key): off by \(error) (scale \(scale)) at flat index \(worst): camlab \(worst < actual.count ? Double(actual[worst]) : .nan), pytorch-grad-cam \(worst < want.count ? want[worst] : .nan)")
+        }
+        compare("logits", explanation.logits, relativeTolerance: 1e-3)
+        compare("gap", explanation.globalAveragePool, relativeTolerance: 1e-3)
+        compare("weights", explanation.classWeights, relativeTolerance: 1e-3)
+        compare("input_grad", explanation.inputGradient?.scalars, relativeTolerance: 1e-3)
+        if expected.method.hasPrefix("eigen"), let raw = explanation.raw, let want = expected.values("raw") {
+            // A singular vector's sign is arbitrary: compare with the sign that matches.
+            let dot = zip(raw.scalars, want).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+            let signed = dot < 0 ? withoutGradient { -raw } : raw
+            compare("raw", signed.scalars, relativeTolerance: 1e-3)
+            let map = withoutGradient {
+                Explainer.minMaxScaled(Explainer.scaledPerChannel(signed.relu().reshaped(to: [1, 1] + raw.shape), height: height, width: width))
+            }
+            compare("map", map.scalars, relativeTolerance: 0, absolute: 2e-3)
+        } else {
+            compare("raw", explanation.raw?.scalars, relativeTolerance: 1e-3)
+            compare("map", explanation.map?.scalars, relativeTolerance: 0, absolute: 2e-3)
+        }
+    }
+}
