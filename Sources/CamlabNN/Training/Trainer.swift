@@ -61,9 +61,9 @@ public struct Trainer {
                     loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                     imagesPerSecond: Double(seen) / max(elapsed, 1e-9),
                     secondsLeft: perBatch * Double(options.epochs * batches - steps)))
-                if shouldStop() {
-                    return TrainingOutcome(epochs: summaries, wasInterrupted: epoch < options.epochs || batch + 1 < batches,
-                                           steps: steps)
+                let isLastBatch = epoch == options.epochs && batch + 1 == batches
+                if !isLastBatch && shouldStop() {
+                    return TrainingOutcome(epochs: summaries, wasInterrupted: true, steps: steps)
                 }
             }
             let epochNanoseconds = DispatchTime.now().uptimeNanoseconds - epochStart
