@@ -45,13 +45,29 @@ extension Tensor {
             stride: stride, padding: padding)
         precondition(geometry.outHeight >= 1 && geometry.outWidth >= 1,
                      "conv2d: a \(weight.shape[2])×\(weight.shape[3]) kernel does not fit input \(shape) with padding \(padding)")
-        var result = Tensor.convolution(.conv2d(geometry), self, weight)
         if let bias {
             precondition(bias.shape == [weight.shape[0]],
                          "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
-            result = result + bias.reshaped(to: [1, weight.shape[0], 1, 1])
         }
-        return result
+        let recorded = GradientMode.isRecording && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true)
+        if let bias, !recorded {
+            // Nothing will differentiate this result: add the bias while the output is still being
+            // written, instead of in a second pass over a new array.
+            var values = Tensor.convolution(.conv2d(geometry), self, weight).scalars
+            let plane = geometry.outHeight * geometry.outWidth
+            values.withUnsafeMutableBufferPointer { out in
+                for image in 0..<geometry.batch {
+                    for channel in 0..<geometry.outChannels {
+                        let b = bias.scalars[channel]
+                        let start = (image * geometry.outChannels + channel) * plane
+                        for i in start..<(start + plane) { out[i] += b }
+                    }
+                }
+            }
+            return Tensor(shape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth], scalars: values)
+        }
+        let result = Tensor.convolution(.conv2d(geometry), self, weight)
+        return bias.map { result + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? result
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the

@@ -14,6 +14,13 @@ extension Tensor {
         let outWidth = (width + 2 * padding - kernel) / stride + 1
         precondition(outHeight >= 1 && outWidth >= 1, "maxPool2d: kernel \(kernel) does not fit input \(shape)")
         let outputsPerPlane = outHeight * outWidth
+        if padding == 0 && !(GradientMode.isRecording && requiresGradient) {
+            // Nothing will differentiate this result (inference, Score-CAM's masked images): the
+            // maxima are enough, and finding winners' positions to gather from would cost 5× more.
+            return Tensor(shape: [shape[0], shape[1], outHeight, outWidth],
+                          scalars: maxima(planes: planes, height: height, width: width, kernel: kernel, stride: stride,
+                                          outHeight: outHeight, outWidth: outWidth))
+        }
         let indices = [Int32](unsafeUninitializedCapacity: planes * outputsPerPlane) { out, initialized in
             scalars.withUnsafeBufferPointer { x in
                 // Planes are independent: split them over the cores.
@@ -79,6 +86,48 @@ extension Tensor {
             initialized = planes * outputsPerPlane
         }
         return gathered(atFlatIndices: indices, shape: [shape[0], shape[1], outHeight, outWidth])
+    }
+
+    /// The window maxima of unpadded max pooling, without the winners' positions. A larger value or
+    /// a NaN replaces the running maximum, as in `keepLarger`, so the values are the same.
+    private func maxima(planes: Int, height: Int, width: Int, kernel: Int, stride: Int,
+                        outHeight: Int, outWidth: Int) -> [Float] {
+        // A NaN anywhere in the window makes the maximum NaN (a NaN never compares larger).
+        @inline(__always) func larger(_ a: Float, _ b: Float) -> Float { a.isNaN || b > a || b.isNaN ? (a.isNaN ? a : b) : a }
+        let outputsPerPlane = outHeight * outWidth
+        return [Float](unsafeUninitializedCapacity: planes * outputsPerPlane) { out, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                ParallelLoops.forEachChunk(of: planes, weight: height * width) { planeRange in
+                    guard let input = x.baseAddress, let output = out.baseAddress else { return }
+                    for plane in planeRange {
+                        let source = input + plane * height * width
+                        let target = output + plane * outputsPerPlane
+                        if kernel == 2 && stride == 2 {
+                            // The usual 2×2 pooling, straight-line, row pair by row pair.
+                            for oy in 0..<outHeight {
+                                let top = source + 2 * oy * width, bottom = top + width
+                                let row = target + oy * outWidth
+                                for ox in 0..<outWidth {
+                                    row[ox] = larger(larger(top[2 * ox], top[2 * ox + 1]), larger(bottom[2 * ox], bottom[2 * ox + 1]))
+                                }
+                            }
+                            continue
+                        }
+                        for oy in 0..<outHeight {
+                            for ox in 0..<outWidth {
+                                let corner = source + oy * stride * width + ox * stride
+                                var best = corner[0]
+                                for ky in 0..<kernel {
+                                    for kx in 0..<kernel { best = larger(best, corner[ky * width + kx]) }
+                                }
+                                target[oy * outWidth + ox] = best
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = planes * outputsPerPlane
+        }
     }
 
     /// Max pooling's step: element `index` replaces the best so far when it is larger or NaN

@@ -1,0 +1,36 @@
+import Testing
+import CamlabCore
+
+/// When nothing will be differentiated, max pooling and conv2d with bias take shorter paths; they
+/// must give exactly what the recorded paths give.
+struct InferencePathTests {
+    func input(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        return Tensor.uniform(shape, low: -1, high: 1, generator: &generator)
+    }
+
+    @Test(arguments: [(2, 2), (3, 2), (3, 1), (2, 1)])
+    func maxPoolingWithoutRecordingGivesTheSameValues(_ kernel: Int, _ stride: Int) {
+        let x = input([2, 3, 9, 8], seed: 1)
+        let recorded = x.requiringGradient().maxPool2d(kernel: kernel, stride: stride)
+        let plain = withoutGradient { x.maxPool2d(kernel: kernel, stride: stride) }
+        #expect(recorded.operation != nil && plain.operation == nil)
+        #expect(recorded.shape == plain.shape && recorded.scalars == plain.scalars)
+    }
+
+    @Test func maxPoolingWithoutRecordingPropagatesNaN() {
+        var values = input([1, 1, 4, 4], seed: 2).scalars
+        values[5] = .nan
+        let pooled = withoutGradient { Tensor(shape: [1, 1, 4, 4], scalars: values).maxPool2d(kernel: 2) }
+        #expect(pooled.scalars[0].isNaN)
+        #expect(pooled.scalars[1...].allSatisfy { !$0.isNaN })
+    }
+
+    @Test func convolutionWithBiasWithoutRecordingGivesTheSameValues() {
+        let (x, w, b) = (input([2, 3, 7, 6], seed: 3), input([4, 3, 3, 3], seed: 4), input([4], seed: 5))
+        let recorded = x.conv2d(weight: w.requiringGradient(), bias: b, stride: 2, padding: 1)
+        let plain = withoutGradient { x.conv2d(weight: w, bias: b, stride: 2, padding: 1) }
+        #expect(recorded.operation != nil && plain.operation == nil)
+        #expect(recorded.scalars == plain.scalars)
+    }
+}
