@@ -24,7 +24,7 @@ for _ in range(rounds):
     for row in run([os.path.join(root, ".build/release/camlab-bench"), "--json"]):
         if row["kind"] == "gemm":
             camlab.setdefault(row["case"], []).append(row)
-        else:
+        elif row["kind"] == "conv":
             conv.setdefault((row["layer"], row["pass"]), []).append(row)
     for row in run([sys.executable, "Benchmarks/numpy_gemm.py", "--json"], env=numpy_env):
         numpy.setdefault(row["case"], []).append(row)
