@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
 
         // MARK: Figures — classroom figures composed in Swift, drawn through CamlabImaging's libgd canvas.
-        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData"]),
+        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData", "CamlabLab"]),
 
         // MARK: The REPL and the lessons — GNU readline behind a shim, imported by CamlabREPL alone;
         // CLineEditor is the C glue (callback interface, SIGINT flag) that Swift cannot write.

@@ -2,6 +2,7 @@ import CamlabCore
 import CamlabData
 import CamlabImaging
 import CamlabMethods
+import CamlabLab
 import CamlabNN
 import Foundation
 
@@ -31,12 +32,12 @@ public final class FigureLab {
     }
 
     /// The lessons' model when it has been shipped, else the reference model of the tests (trained
-    /// on the same kind of images and classes), relative to the package root `root`.
-    public static func defaultModelPath(root: String = ".") -> String {
-        let prefix = root == "." ? "" : root + "/"
-        let shipped = prefix + "Models/shapes-tiny32.safetensors"
-        return FileManager.default.fileExists(atPath: shipped)
-            ? shipped : prefix + "Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
+    /// on the same kind of images and classes), found wherever camlab runs from.
+    public static func defaultModelPath() throws -> String {
+        guard let path = ResourceLocator.defaultModel() else {
+            throw FigureError("No model was found (\(ResourceLocator.lessonModel) or the tests' reference model); pass --model FILE.")
+        }
+        return path
     }
 
     /// The subject as the model's normalized input [1, C, H, W].

@@ -34,12 +34,12 @@ struct CheckCommand: ParsableCommand {
             let suggestion = Suggestion.closest(to: name, among: EquationCheck.Name.allCases.map(\.rawValue))
             throw ValidationError("Unknown check '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "; checks: \(EquationCheck.Name.allCases.map(\.rawValue).joined(separator: ", "))."))
         }
-        guard let modelPath = model ?? LabDefaults.modelPath else {
+        guard let modelPath = model ?? ResourceLocator.defaultModel() else {
             throw ValidationError("No model given and the lessons' model was not found; pass --model FILE.")
         }
         let network = try Network(contentsOf: modelPath)
         let input = try image.map { try ModelInput(imagePaths: [$0], network: network) }
-            ?? ModelInput(images: [LabDefaults.datasetImage(.shapes, index: 2)], network: network)
+            ?? ModelInput(images: [ResourceLocator.datasetImage(.shapes, index: 2)], network: network)
         input.notes.forEach(printError)
         let classIndex = try classSpec.map { try CamReport.classIndex($0, classes: network.classes) }
         let result = try EquationCheck(check, network: network, input: input.batch, classIndex: classIndex, layer: layer)

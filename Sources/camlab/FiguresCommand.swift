@@ -24,7 +24,7 @@ struct FiguresCommand: ParsableCommand {
 
     func run() throws {
         do {
-            var figures = ClassroomFigures(modelPath: model ?? FigureLab.defaultModelPath())
+            var figures = ClassroomFigures(modelPath: try model ?? FigureLab.defaultModelPath())
             figures.outputFolder = out
             figures.trainingLogPath = trainingLog
             figures.style = try style(colormap: colormap, imageWeight: 0.5)

@@ -5,7 +5,7 @@ import Foundation
 /// The trained model the lessons use without retraining.
 public enum LessonModel {
     /// Where the repository ships it.
-    public static let defaultPath = "Models/shapes-tiny32.safetensors"
+    public static let defaultPath = ResourceLocator.lessonModel
 
     /// The path of the lessons' trained model, training it with `LessonRecipe` when the file is
     /// missing (it is shipped; this rebuilds it, bit for bit on the same machine, in ~15 s).

@@ -8,7 +8,7 @@ import CamlabNN
 
 /// The lesson datasets, generated into the checkout's `Datasets/` on first use.
 func lessonDataset(_ name: String) throws -> String {
-    let root = LabDefaults.root?.appendingPathComponent("Datasets").path ?? "Datasets"
+    let root = ResourceLocator.datasetsFolder
     do { return try LessonData.ensureDataset(named: name, in: root) } catch { throw CommandError.message("\(error)") }
 }
 
