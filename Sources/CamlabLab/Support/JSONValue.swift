@@ -1,4 +1,5 @@
 import Foundation
+import CamlabNN
 
 /// A JSON value written by hand, so keys keep the order a reader expects and Float values print in
 /// their shortest round-trip form (Foundation's encoder widens them to Double: 0.1 → 0.10000000149).
@@ -25,30 +26,14 @@ public indirect enum JSONValue {
         switch self {
         case .string(let s): return JSONValue.quoted(s)
         case .int(let i): return String(i)
-        case .float(let f): return f.isFinite ? JSONValue.number(f.description) : "null"
-        case .double(let d): return d.isFinite ? JSONValue.number(d.description) : "null"
+        // Swift's shortest round-trip forms (1e-05, 5.0, -0.0) are all valid JSON numbers.
+        case .float(let f): return f.isFinite ? f.description : "null"
+        case .double(let d): return d.isFinite ? d.description : "null"
         case .bool(let b): return b ? "true" : "false"
         case .array(let items): return "[" + items.map(\.text).joined(separator: ", ") + "]"
         case .object(let pairs): return "{" + pairs.map { JSONValue.quoted($0.0) + ": " + $0.1.text }.joined(separator: ", ") + "}"
         }
     }
 
-    /// Swift prints 1e-05 and 5.0; both are valid JSON numbers, "-0.0" too.
-    private static func number(_ text: String) -> String { text }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONText.quoted(s, asciiOnly: false) }
 }

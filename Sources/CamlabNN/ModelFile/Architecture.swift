@@ -310,7 +310,7 @@ extension Architecture {
     /// The architecture as the JSON document stored in the file, with the spec's key order and
     /// Python's `json.dumps` spacing, so camlab-written files look like PyTorch-written ones.
     public var jsonString: String {
-        func quoted(_ text: String) -> String { ModelFileJSONWriter.quoted(text, asciiOnly: true) }
+        func quoted(_ text: String) -> String { JSONText.quoted(text, asciiOnly: true) }
         func integers(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
         func numbers(_ values: [Double]) -> String {
             // Integral values print as integers ("0", not "0.0"), as in the reference files.

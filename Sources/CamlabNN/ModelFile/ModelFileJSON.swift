@@ -269,12 +269,13 @@ extension ModelFileJSON {
 
 // MARK: - Writing
 
-enum ModelFileJSONWriter {
+/// JSON text written by hand (the model file's header and metadata, and the lab's JSON lines).
+public enum JSONText {
     /// `text` as a JSON string literal, escaped the way the given writer escapes.
     ///
     /// - Parameter asciiOnly: `true` escapes every non-ASCII scalar as `\uXXXX`, like Python's
     ///   `json.dumps`; `false` keeps UTF-8 as is, like Rust's `serde_json` (the safetensors header).
-    static func quoted(_ text: String, asciiOnly: Bool) -> String {
+    public static func quoted(_ text: String, asciiOnly: Bool) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

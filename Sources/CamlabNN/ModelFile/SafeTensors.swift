@@ -170,8 +170,8 @@ public struct SafeTensorsFile {
         if !metadata.isEmpty {
             let keys = metadata.keys.sorted { ($0 == "format" ? 0 : 1, $0) < ($1 == "format" ? 0 : 1, $1) }
             let entries = keys.map {
-                ModelFileJSONWriter.quoted($0, asciiOnly: false) + ":"
-                    + ModelFileJSONWriter.quoted(metadata[$0]!, asciiOnly: false)
+                JSONText.quoted($0, asciiOnly: false) + ":"
+                    + JSONText.quoted(metadata[$0]!, asciiOnly: false)
             }
             members.append("\"__metadata__\":{" + entries.joined(separator: ",") + "}")
         }
@@ -182,7 +182,7 @@ public struct SafeTensorsFile {
                          "tensor '\(name)' has shape \(tensor.shape) but \(tensor.values.count) values")
             let end = offset + 4 * tensor.values.count
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            members.append(ModelFileJSONWriter.quoted(name, asciiOnly: false)
+            members.append(JSONText.quoted(name, asciiOnly: false)
                 + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
