@@ -45,7 +45,7 @@ public struct MetricsReport {
         let hasMasks = items.allSatisfy { $0.mask != nil }
         dataDescription = "\(items.count) explanations of images in \(dataDirectory)" + (hasMasks ? " (with ground-truth masks)" : " (no masks: localization not measured)")
         let input = try ModelInput(images: items.map { ($0.name, $0.image) }, network: network)
-        let (height, width) = (network.architecture.input[1], network.architecture.input[2])
+        let width = network.architecture.input[2]
         var rows: [Row] = []
         for method in methods where method.producesMap {
             progress("scoring \(method.rawValue) on \(items.count) explanations …")
@@ -67,7 +67,6 @@ public struct MetricsReport {
                     }
                 }
             }
-            _ = height
             func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
             rows.append(Row(
                 method: method, explanations: items.count,
