@@ -62,7 +62,7 @@ struct FigureCommandTests {
         try expectCleanFailure(["figure", "curves", "--out", out], mentioning: "--log")
         // An empty image file would give a zero-size map: refused before any drawing.
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).png").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: empty) }
         try expectCleanFailure(["figure", "overlay", "--model", Self.model, "--image", empty, "--out", out], mentioning: "empty")
         try expectCleanFailure(["figure", "gallery", "--model", Self.model, "--image", Self.image, "--layer", "classifier", "--out", out],

@@ -5,13 +5,17 @@
 /// step paid for fresh zeroed pages (page faults were a fifth of the time of an epoch). Raising
 /// the mmap and trim thresholds lets `malloc` hand the same memory out again.
 public enum AllocatorTuning {
-    public static func keepFreedMemoryForReuse() {
+    /// Sets the thresholds the first time it is called; later calls (one per explanation or
+    /// training run) cost nothing.
+    public static func keepFreedMemoryForReuse() { _ = applied }
+
+    private static let applied: Void = {
         #if os(Linux)
         // <malloc.h> is not part of the Glibc module: M_TRIM_THRESHOLD is -1, M_MMAP_THRESHOLD -3.
         _ = glibcMallopt(-3, 32 << 20)  // glibc's largest allowed mmap threshold
         _ = glibcMallopt(-1, 512 << 20)
         #endif
-    }
+    }()
 }
 
 #if os(Linux)

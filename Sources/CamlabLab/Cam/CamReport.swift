@@ -21,7 +21,13 @@ public struct CamReport {
 
     public init(method: MethodName, network: Network, imagePaths: [String], classSpec: String?,
                 request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        let input = try ModelInput(imagePaths: imagePaths, network: network)
+        try self.init(method: method, network: network, input: try ModelInput(imagePaths: imagePaths, network: network),
+                      imagePaths: imagePaths, classSpec: classSpec, request: configure)
+    }
+
+    /// Images already decoded (the REPL's current image), named by `imagePaths`.
+    public init(method: MethodName, network: Network, input: ModelInput, imagePaths: [String], classSpec: String?,
+                request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
         var request = ExplanationRequest(method: method)
         if let classSpec {
             let index = try Self.classIndex(classSpec, classes: network.classes)

@@ -36,7 +36,7 @@ struct CheckCommand: Command {
         }
         let network = try lab.network()
         let layer = arguments.count > 1 ? arguments[1] : lab.state.layer
-        let input = try ModelInput(imagePaths: [try lab.image().path], network: network)
+        let input = try lab.image().modelInput(for: network)
         try Interruption.check()
         let result = try EquationCheck(check, network: network, input: input.batch, classIndex: try lab.classIndex(in: network), layer: layer)
         return CommandOutput(result.humanReadable(terminal: lab.terminal), values: [

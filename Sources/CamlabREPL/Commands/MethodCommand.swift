@@ -44,7 +44,8 @@ struct MethodCommand: Command {
         }
         let image = try lab.image()
         try Interruption.check()
-        let report = try CamReport(method: method, network: network, imagePaths: [image.path], classSpec: classSpec) { request in
+        let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
+                                   imagePaths: [image.path], classSpec: classSpec) { request in
             request.layers = layer.map { [$0] }
         }
         try Interruption.check()
@@ -119,7 +120,8 @@ struct CompareCommand: Command {
         var columns: [[String]] = [], titles: [String] = [], values: [String: ResultValue] = [:]
         for method in methods {
             try Interruption.check()
-            let report = try CamReport(method: method, network: network, imagePaths: [image.path], classSpec: lab.state.classSpec) { request in
+            let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
+                                       imagePaths: [image.path], classSpec: lab.state.classSpec) { request in
                 request.layers = lab.state.layer.map { [$0] }
             }
             let explanation = report.explanations[0]

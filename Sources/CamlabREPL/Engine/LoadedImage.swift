@@ -1,3 +1,5 @@
+import CamlabLab
+import CamlabNN
 import CamlabData
 import CamlabImaging
 import Foundation
@@ -33,5 +35,12 @@ public struct LoadedImage {
             truth = sample.classes
             masks = sample.masks
         }
+    }
+}
+
+extension LoadedImage {
+    /// The picture as the network's input, without reading its file again.
+    func modelInput(for network: Network) throws -> ModelInput {
+        try ModelInput(images: [(path, picture)], network: network)
     }
 }
