@@ -119,6 +119,15 @@ let convolutionGeometries: [ConvolutionGeometry] = [
     .init(batch: 1, inChannels: 8, inHeight: 8, inWidth: 8, outChannels: 5, kernelHeight: 5, kernelWidth: 5, stride: 1, padding: 2),
     .init(batch: 3, inChannels: 4, inHeight: 9, inWidth: 7, outChannels: 8, kernelHeight: 5, kernelWidth: 5, stride: 2, padding: 2),
     .init(batch: 3, inChannels: 2, inHeight: 6, inWidth: 5, outChannels: 3, kernelHeight: 3, kernelWidth: 1, stride: 1, padding: 1),
+    // Stride 1 runs the direct kernels: several position tiles, output channels that are not a
+    // multiple of the 8-channel block or the 4-row weight-gradient tile, batches split in chunks,
+    // an even kernel, a wide flat one, and a 1×1 kernel with padding.
+    .init(batch: 2, inChannels: 3, inHeight: 32, inWidth: 32, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    .init(batch: 7, inChannels: 16, inHeight: 17, inWidth: 13, outChannels: 21, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    .init(batch: 3, inChannels: 7, inHeight: 10, inWidth: 10, outChannels: 11, kernelHeight: 2, kernelWidth: 2, stride: 1, padding: 0),
+    .init(batch: 2, inChannels: 2, inHeight: 4, inWidth: 41, outChannels: 9, kernelHeight: 1, kernelWidth: 5, stride: 1, padding: 0),
+    .init(batch: 2, inChannels: 5, inHeight: 6, inWidth: 7, outChannels: 3, kernelHeight: 3, kernelWidth: 2, stride: 1, padding: 1),
+    .init(batch: 40, inChannels: 4, inHeight: 9, inWidth: 9, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
     // Large enough (> 2 MFLOP per image) that batch 1 runs its GEMMs on both cores.
     .init(batch: 1, inChannels: 8, inHeight: 24, inWidth: 20, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
 ]

@@ -1,3 +1,4 @@
+import CamlabKernels
 import Dispatch
 
 /// Shapes of a 2-D convolution: input [batch, inChannels, inHeight, inWidth] (NCHW), weight
@@ -46,6 +47,14 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     var imageIsColumnMatrix: Bool {
         kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
     }
+    /// Stride-1 convolutions run the direct kernels of `convolution.c` (no column matrices);
+    /// the rest build im2col columns for the GEMM.
+    var runsDirectly: Bool { stride == 1 && !imageIsColumnMatrix }
+    /// The input gradient runs directly as a "full" convolution of the padded output gradient,
+    /// which needs padding ≤ kernel − 1 on both axes.
+    var inputGradientRunsDirectly: Bool {
+        runsDirectly && padding < kernelHeight && padding < kernelWidth
+    }
 }
 
 // Convolution as matrix multiply, per image n:
@@ -55,9 +64,20 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 //   dW     += gy[n] · columnsᵀ              [O, C·kh·kw]
 extension Kernels {
     /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N,c, ho*s - p + i, wo*s - p + j]
-    /// (PyTorch conv2d, NCHW, OIHW, zero padding, no bias). Overwrites output.
+    /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
+    /// `relu`: inference fuses the layers that follow a convolution into its last write.
+    /// Overwrites output.
     public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                              output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+                              output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+                              bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        if g.runsDirectly {
+            directConvolution(batch: g.batch, images: input, channels: g.inChannels,
+                              height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding),
+                              weight: weight, adjoint: false, outChannels: g.outChannels,
+                              kernel: (g.kernelHeight, g.kernelWidth), bias: bias, relu: relu,
+                              output: output)
+            return
+        }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
         let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
         defer { scratch.free() }
@@ -71,6 +91,27 @@ extension Kernels {
                      b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
                      transposeB: false,
                      c: output + n * g.outputImageSize, ldc: g.outPixels, accumulate: false)
+                if bias != nil || relu {
+                    addBias(bias, relu: relu, to: output + n * g.outputImageSize,
+                            channels: g.outChannels, plane: g.outPixels)
+                }
+            }
+        }
+    }
+
+    /// y[o] = max(0, y[o] + bias[o]) (or without either) over one image's planes.
+    private static func addBias(_ bias: UnsafePointer<Float>?, relu: Bool,
+                                to image: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
+        for channel in 0..<channels {
+            let b = bias?[channel] ?? 0
+            let values = image + channel * plane
+            if relu {
+                for i in 0..<plane {
+                    let value = values[i] + b
+                    values[i] = value > 0 ? value : 0 // as Tensor.relu(), NaN included
+                }
+            } else {
+                for i in 0..<plane { values[i] += b }
             }
         }
     }
@@ -81,6 +122,16 @@ extension Kernels {
                                            weight: UnsafePointer<Float>,
                                            inputGradient: UnsafeMutablePointer<Float>,
                                            geometry g: ConvolutionGeometry) {
+        if g.inputGradientRunsDirectly {
+            // dx = gy padded by k − 1 − p, convolved with the flipped, transposed kernel.
+            directConvolution(batch: g.batch, images: outputGradient, channels: g.outChannels,
+                              height: g.outHeight, width: g.outWidth,
+                              padding: (g.kernelHeight - 1 - g.padding, g.kernelWidth - 1 - g.padding),
+                              weight: weight, adjoint: true, outChannels: g.inChannels,
+                              kernel: (g.kernelHeight, g.kernelWidth), bias: nil, relu: false,
+                              output: inputGradient)
+            return
+        }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
         let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
         defer { scratch.free() }
@@ -106,6 +157,11 @@ extension Kernels {
                                             outputGradient: UnsafePointer<Float>,
                                             weightGradient: UnsafeMutablePointer<Float>,
                                             geometry g: ConvolutionGeometry) {
+        if g.runsDirectly {
+            directWeightGradient(input: input, outputGradient: outputGradient,
+                                 weightGradient: weightGradient, geometry: g)
+            return
+        }
         let weightCount = g.outChannels * g.patchSize
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
         let workers = workerCount(for: g)
@@ -132,6 +188,107 @@ extension Kernels {
             for index in 0..<weightCount { weightGradient[index] += partial[index] }
         }
     }
+
+    // MARK: - Direct stride-1 kernels
+
+    /// Convolves every image of a batch with `camlab_conv_direct`: each worker pads its images
+    /// one at a time; a single image splits its output channels over the cores instead.
+    private static func directConvolution(batch: Int, images: UnsafePointer<Float>, channels: Int,
+                                          height: Int, width: Int, padding: (Int, Int),
+                                          weight: UnsafePointer<Float>, adjoint: Bool, outChannels: Int,
+                                          kernel: (Int, Int), bias: UnsafePointer<Float>?, relu: Bool,
+                                          output: UnsafeMutablePointer<Float>) {
+        let (kh, kw) = kernel
+        let (paddedHeight, paddedWidth) = (height + 2 * padding.0, width + 2 * padding.1)
+        let outputImageSize = outChannels * (paddedHeight - kh + 1) * (paddedWidth - kw + 1)
+        let paddedSize = camlab_conv_padded_size(channels, height, width, padding.0, padding.1)
+        let packedSize = camlab_conv_packed_weights_size(outChannels, channels, kh, kw)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedSize)
+        defer { packed.deallocate() }
+        // The OIHW weight is [outChannels][channels] forward, [channels][outChannels] for the adjoint.
+        camlab_conv_pack_weights(weight, adjoint ? channels : outChannels, adjoint ? outChannels : channels,
+                                 kh, kw, adjoint, packed)
+        let blocks = (outChannels + 7) / 8
+        let workers = batch >= 2 ? min(batch, workerCount) : 1
+        let scratch = Scratch(workers: workers, floatsPerWorker: paddedSize)
+        defer { scratch.free() }
+
+        func convolve(_ n: Int, padded: UnsafeMutablePointer<Float>, blocks range: Range<Int>) {
+            camlab_conv_direct(padded, channels, paddedHeight, paddedWidth, packed, outChannels, kh, kw,
+                               range.lowerBound, range.upperBound, bias, relu, output + n * outputImageSize)
+        }
+        if workers > 1 {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let padded = scratch.buffer(of: worker)
+                for n in (batch * worker / workers)..<(batch * (worker + 1) / workers) {
+                    camlab_conv_pad(images + n * channels * height * width, channels, height, width,
+                                    padding.0, padding.1, padded)
+                    convolve(n, padded: padded, blocks: 0..<blocks)
+                }
+            }
+            return
+        }
+        let flops = 2 * outputImageSize * channels * kh * kw
+        let splits = flops >= parallelThreshold ? min(blocks, workerCount) : 1
+        for n in 0..<batch {
+            let padded = scratch.buffer(of: 0)
+            camlab_conv_pad(images + n * channels * height * width, channels, height, width,
+                            padding.0, padding.1, padded)
+            if splits == 1 {
+                convolve(n, padded: padded, blocks: 0..<blocks)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: splits) { split in
+                    convolve(n, padded: padded, blocks: (blocks * split / splits)..<(blocks * (split + 1) / splits))
+                }
+            }
+        }
+    }
+
+    /// Sums gy·x over a batch with `camlab_conv_weight_gradient`. Each worker takes a fixed range
+    /// of images, pads and spreads a few at a time (as many as stay in the core's L2 cache), and
+    /// sums into its own dw; worker 0's is the result, the others are added in worker order.
+    private static func directWeightGradient(input: UnsafePointer<Float>,
+                                             outputGradient: UnsafePointer<Float>,
+                                             weightGradient: UnsafeMutablePointer<Float>,
+                                             geometry g: ConvolutionGeometry) {
+        let weightCount = g.outChannels * g.patchSize
+        let (paddedHeight, paddedWidth) = (g.inHeight + 2 * g.padding, g.inWidth + 2 * g.padding)
+        let paddedSize = camlab_conv_padded_size(g.inChannels, g.inHeight, g.inWidth, g.padding, g.padding)
+        let length = camlab_conv_spread_length(g.outHeight, paddedWidth)
+        let spreadSize = camlab_conv_spread_size(g.outChannels, g.outHeight, paddedWidth)
+        let chunk = max(1, min(g.batch, directChunkFloats / (paddedSize + spreadSize)))
+        let workers = workerCount(for: g)
+        let perWorker = chunk * (paddedSize + spreadSize) + weightCount
+        let scratch = Scratch(workers: workers, floatsPerWorker: perWorker)
+        defer { scratch.free() }
+        weightGradient.update(repeating: 0, count: weightCount)
+        forEachImageRange(g) { worker, images, _ in
+            let padded = scratch.buffer(of: worker)
+            let spread = padded + chunk * paddedSize
+            let dw = worker == 0 ? weightGradient : spread + chunk * spreadSize
+            if worker != 0 { dw.update(repeating: 0, count: weightCount) }
+            for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+                let count = min(chunk, images.upperBound - first)
+                for index in 0..<count {
+                    let n = first + index
+                    camlab_conv_pad(input + n * g.inputImageSize, g.inChannels, g.inHeight, g.inWidth,
+                                    g.padding, g.padding, padded + index * paddedSize)
+                    camlab_conv_spread(outputGradient + n * g.outputImageSize, g.outChannels,
+                                       g.outHeight, g.outWidth, paddedWidth, spread + index * spreadSize)
+                }
+                camlab_conv_weight_gradient(padded, paddedSize, spread, spreadSize, count, g.inChannels,
+                                            paddedHeight, paddedWidth, g.outChannels,
+                                            g.kernelHeight, g.kernelWidth, length, dw)
+            }
+        }
+        for worker in 1..<max(1, workers) {
+            let partial = scratch.buffer(of: worker) + perWorker - weightCount
+            for index in 0..<weightCount { weightGradient[index] += partial[index] }
+        }
+    }
+
+    /// Padded inputs and spread gradients of this many floats (1 MiB) are summed per call.
+    private static let directChunkFloats = 1 << 18
 
     // MARK: - Scheduling
 

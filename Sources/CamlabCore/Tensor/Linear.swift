@@ -34,6 +34,17 @@ extension Tensor {
 
     /// 2-D convolution as in PyTorch: NCHW input, OIHW weight, optional bias of shape [O].
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: false)
+    }
+
+    /// `conv2d(weight:bias:stride:padding:).relu()`, the pair a ConvNet layer runs; when nothing
+    /// records gradients, computed in one pass (the bias and the ReLU applied as the output is
+    /// written).
+    public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: true)
+    }
+
+    private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, rectified: Bool) -> Tensor {
         precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
         precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
         precondition(weight.shape[1] == shape[1],
@@ -50,24 +61,26 @@ extension Tensor {
                          "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
         }
         let recorded = GradientMode.isRecording && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true)
-        if let bias, !recorded {
-            // Nothing will differentiate this result: add the bias while the output is still being
-            // written, instead of in a second pass over a new array.
-            var values = Tensor.convolution(.conv2d(geometry), self, weight).scalars
-            let plane = geometry.outHeight * geometry.outWidth
-            values.withUnsafeMutableBufferPointer { out in
-                for image in 0..<geometry.batch {
-                    for channel in 0..<geometry.outChannels {
-                        let b = bias.scalars[channel]
-                        let start = (image * geometry.outChannels + channel) * plane
-                        for i in start..<(start + plane) { out[i] += b }
+        guard recorded else {
+            // Nothing will differentiate this result: add the bias (and rectify) while the output
+            // is being written, instead of in more passes over new arrays.
+            let count = geometry.batch * geometry.outChannels * geometry.outHeight * geometry.outWidth
+            let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                scalars.withUnsafeBufferPointer { x in
+                    weight.scalars.withUnsafeBufferPointer { w in
+                        withOptionalPointer(to: bias?.scalars) { b in
+                            Kernels.conv2d(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!,
+                                           geometry: geometry, bias: b, relu: rectified)
+                        }
                     }
                 }
+                initialized = count
             }
             return Tensor(shape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth], scalars: values)
         }
         let result = Tensor.convolution(.conv2d(geometry), self, weight)
-        return bias.map { result + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? result
+        let biased = bias.map { result + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? result
+        return rectified ? biased.relu() : biased
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the
@@ -99,4 +112,10 @@ extension Tensor {
         }
         return Tensor(shape: outputShape, scalars: values, operation: operation, inputs: [first, second])
     }
+}
+
+/// Calls `body` with the first element of `array`, or nil when there is no array.
+private func withOptionalPointer<R>(to array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let array else { return body(nil) }
+    return array.withUnsafeBufferPointer { body($0.baseAddress) }
 }

@@ -1,5 +1,6 @@
 // CamlabKernels: the one piece of camlab written in C — a single-threaded, packed,
-// cache-blocked SGEMM with runtime CPU dispatch. Threads are added on the Swift side.
+// cache-blocked SGEMM and a direct stride-1 convolution, with runtime CPU dispatch.
+// Threads are added on the Swift side.
 #ifndef CAMLAB_KERNELS_H
 #define CAMLAB_KERNELS_H
 
@@ -24,6 +25,51 @@ void camlab_sgemm_micro_tile(long *rows, long *columns);
 
 /// Name of the kernel chosen for this CPU: "avx512f 8x48", "avx2+fma 6x16" or "portable 4x16".
 const char *camlab_sgemm_kernel_name(void);
+
+// MARK: Direct stride-1 convolution (convolution.c)
+
+/// Floats of `channels` planes padded to (height + 2·pad_h) × (width + 2·pad_w), plus the slack
+/// the kernels may read past the last plane.
+long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w);
+
+/// Copies an image [channels][height][width] into zero-padded planes (and zeroes the slack).
+void camlab_conv_pad(const float *image, long channels, long height, long width,
+                     long pad_h, long pad_w, float *padded);
+
+/// Floats of the packed weights of a convolution with `out_channels` outputs (blocks of 8).
+long camlab_conv_packed_weights_size(long out_channels, long in_channels, long kh, long kw);
+
+/// Packs OIHW weights [out_channels][in_channels][kh][kw] for camlab_conv_direct. With `adjoint`
+/// the packed convolution maps out_channels to in_channels with flipped taps: the input gradient.
+void camlab_conv_pack_weights(const float *weight, long out_channels, long in_channels,
+                              long kh, long kw, bool adjoint, float *packed);
+
+/// output[o][ho][wo] = Σ_{c,i,j} w[o][c][i][j] · padded[c][ho + i][wo + j] (+ bias[o]) for the
+/// output channels of weight blocks block_first..<block_end (8 channels each), then max(0, ·)
+/// when `relu`. Output is [out_channels][padded_height − kh + 1][padded_width − kw + 1]; bias may
+/// be NULL.
+void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
+                        const float *packed, long out_channels, long kh, long kw,
+                        long block_first, long block_end, const float *bias, bool relu,
+                        float *output);
+
+/// Length of one output channel spread to the padded width (a multiple of 16).
+long camlab_conv_spread_length(long out_height, long padded_width);
+
+/// Floats of one image's spread output gradient (channels rounded up to the kernel's tile).
+long camlab_conv_spread_size(long channels, long out_height, long padded_width);
+
+/// Lays gy [channels][out_height][out_width] out at row stride padded_width, zeros elsewhere.
+void camlab_conv_spread(const float *gy, long channels, long out_height, long out_width,
+                        long padded_width, float *spread);
+
+/// weight_gradient[o][c][i][j] += Σ_n Σ_{ho,wo} gy[n][o][ho][wo] · x[n][c][ho + i][wo + j] over
+/// `images` images, from their padded inputs (`padded_image` floats apart) and spread output
+/// gradients (`spread_image` floats apart, each row `length` long).
+void camlab_conv_weight_gradient(const float *padded, long padded_image, const float *spread,
+                                 long spread_image, long images, long in_channels,
+                                 long padded_height, long padded_width, long out_channels,
+                                 long kh, long kw, long length, float *weight_gradient);
 
 #ifdef __cplusplus
 }

@@ -16,9 +16,13 @@ public final class Conv2d: WeightedLayer {
         self.padding = padding
     }
 
-
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+
+    /// This layer followed by a ReLU.
+    public func rectified(_ input: Tensor) -> Tensor {
+        input.conv2dReLU(weight: weight, bias: bias, stride: stride, padding: padding)
     }
 }
 

@@ -1,0 +1,407 @@
+// Direct stride-1 convolution on zero-padded planes: no im2col columns, no packing of the image.
+//
+// Pad each input plane to Hp × Wp (Hp = H + 2·pad_h, Wp = W + 2·pad_w) and number the output
+// positions in the padded width: t = ho·Wp + wo. Then every tap (c, i, j) of the kernel reads the
+// padded planes at one constant offset from t,
+//
+//     y[o][t] = Σ_{c,i,j} w[o][c][i][j] · x[c][t + i·Wp + j]                        (forward)
+//
+// so a run of consecutive t is a contiguous load for every tap. Positions with wo ≥ Wo wrap into
+// the next row: they are computed and thrown away (2 of every 34 columns for a 32-wide image), the
+// price of contiguous loads. The micro-kernel holds an 8-channel × TW-position tile of y in
+// registers and runs over all C·kh·kw taps: one load of TW positions and 8 broadcast weights per
+// tap — a GEMM whose B operand is read in place from the image.
+//
+// The input gradient of a stride-1 convolution is the same computation (a "full" convolution):
+//
+//     dx[c][h][w] = Σ_{o,i,j} w[o][c][kh−1−i][kw−1−j] · gy_padded[o][h + i][w + j]
+//
+// with gy padded by kh−1−pad_h rows and kw−1−pad_w columns, and the weights transposed and
+// flipped when they are packed. The weight gradient sums over t instead:
+//
+//     dw[o][c][i][j] = Σ_n Σ_t gy_spread[n][o][t] · x[n][c][t + i·Wp + j]
+//
+// where gy_spread holds gy's rows at stride Wp with zeros in the wrapped columns, so the thrown-away
+// positions contribute nothing. Its micro-kernel keeps a 4-channel × 6-tap tile of partial sums
+// (16 positions per register) and reduces the registers once per call.
+//
+// As in sgemm.c, only the micro-kernels carry target attributes, chosen at run time.
+
+#include "CamlabKernels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { BLOCK = 8 };          // output channels per packed weight block
+enum { MAX_TILE = 48 };      // widest forward tile (positions)
+enum { GRAD_ROWS = 4, GRAD_TAPS = 6 }; // weight-gradient tile
+
+// MARK: - Layout helpers
+
+long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w) {
+    const long wp = width + 2 * pad_w;
+    // Slack after the last plane: a thrown-away position of the last tile reads at most
+    // MAX_TILE + kw − 2 floats past it, and kw ≤ Wp.
+    return channels * (height + 2 * pad_h) * wp + MAX_TILE + wp;
+}
+
+void camlab_conv_pad(const float *image, long channels, long height, long width,
+                     long pad_h, long pad_w, float *padded) {
+    const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
+    const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w);
+    if (pad_h == 0 && pad_w == 0) {
+        memcpy(padded, image, (size_t)(channels * height * width) * sizeof(float));
+        memset(padded + channels * height * width, 0,
+               (size_t)(total - channels * height * width) * sizeof(float));
+        return;
+    }
+    for (long c = 0; c < channels; c++) {
+        float *plane = padded + c * hp * wp;
+        const float *source = image + c * height * width;
+        memset(plane, 0, (size_t)(pad_h * wp) * sizeof(float));
+        for (long h = 0; h < height; h++) {
+            float *row = plane + (h + pad_h) * wp;
+            memset(row, 0, (size_t)pad_w * sizeof(float));
+            memcpy(row + pad_w, source + h * width, (size_t)width * sizeof(float));
+            memset(row + pad_w + width, 0, (size_t)pad_w * sizeof(float));
+        }
+        memset(plane + (height + pad_h) * wp, 0, (size_t)(pad_h * wp) * sizeof(float));
+    }
+    memset(padded + channels * hp * wp, 0, (size_t)(total - channels * hp * wp) * sizeof(float));
+}
+
+long camlab_conv_spread_length(long out_height, long padded_width) {
+    return (out_height * padded_width + 15) / 16 * 16;
+}
+
+long camlab_conv_spread_size(long channels, long out_height, long padded_width) {
+    return (channels + GRAD_ROWS - 1) / GRAD_ROWS * GRAD_ROWS
+        * camlab_conv_spread_length(out_height, padded_width);
+}
+
+void camlab_conv_spread(const float *gy, long channels, long out_height, long out_width,
+                        long padded_width, float *spread) {
+    const long length = camlab_conv_spread_length(out_height, padded_width);
+    for (long o = 0; o < channels; o++) {
+        float *target = spread + o * length;
+        const float *source = gy + o * out_height * out_width;
+        for (long h = 0; h < out_height; h++) {
+            memcpy(target + h * padded_width, source + h * out_width, (size_t)out_width * sizeof(float));
+            memset(target + h * padded_width + out_width, 0,
+                   (size_t)(padded_width - out_width) * sizeof(float));
+        }
+        memset(target + out_height * padded_width, 0,
+               (size_t)(length - out_height * padded_width) * sizeof(float));
+    }
+    const long size = camlab_conv_spread_size(channels, out_height, padded_width);
+    memset(spread + channels * length, 0, (size_t)(size - channels * length) * sizeof(float));
+}
+
+long camlab_conv_packed_weights_size(long out_channels, long in_channels, long kh, long kw) {
+    return (out_channels + BLOCK - 1) / BLOCK * BLOCK * in_channels * kh * kw;
+}
+
+void camlab_conv_pack_weights(const float *weight, long out_channels, long in_channels,
+                              long kh, long kw, bool adjoint, float *packed) {
+    // The convolution computed: `outs` output channels from `ins` input channels.
+    const long outs = adjoint ? in_channels : out_channels;
+    const long ins = adjoint ? out_channels : in_channels;
+    const long blocks = (outs + BLOCK - 1) / BLOCK;
+    for (long block = 0; block < blocks; block++)
+        for (long c = 0; c < ins; c++)
+            for (long i = 0; i < kh; i++)
+                for (long j = 0; j < kw; j++)
+                    for (long r = 0; r < BLOCK; r++) {
+                        const long o = block * BLOCK + r;
+                        float value = 0;
+                        if (o < outs) {
+                            value = adjoint
+                                ? weight[((c * in_channels + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
+                                : weight[((o * in_channels + c) * kh + i) * kw + j];
+                        }
+                        *packed++ = value;
+                    }
+}
+
+// MARK: - Micro-kernels
+
+// tile[r][0..<width] = Σ_tap w[tap][r] · x[offset(tap) + 0..<width], for the 8 rows of one block.
+// x points at position t0 of plane 0; offsets[] holds i·Wp + j for the kh·kw taps of one channel.
+typedef void (*direct_kernel)(const float *x, long channels, long plane, const long *offsets,
+                              long taps, const float *w, float *tile);
+
+// sums[r][q] += Σ_n Σ_t g[r][t] · x[offset(q) + t] over `images` images, t < length (a multiple
+// of 16). g rows are `length` apart, images `g_image` and `x_image` apart.
+typedef void (*gradient_kernel)(const float *g, long length, long g_image, const float *const *x,
+                                long x_image, long images, long rows, long taps, float *sums);
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx512f"), always_inline))
+static inline void direct_avx512_8xV(const int V, const float *x, long channels, long plane,
+                                     const long *offsets, long taps, const float *w, float *tile) {
+    __m512 sums[8][3];
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < V; v++) sums[r][v] = _mm512_setzero_ps();
+    for (long c = 0; c < channels; c++, x += plane) {
+        for (long tap = 0; tap < taps; tap++, w += 8) {
+            const float *source = x + offsets[tap];
+            __m512 row[3];
+            for (int v = 0; v < V; v++) row[v] = _mm512_loadu_ps(source + 16 * v);
+            for (int r = 0; r < 8; r++) {
+                const __m512 weight = _mm512_set1_ps(w[r]);
+                for (int v = 0; v < V; v++) sums[r][v] = _mm512_fmadd_ps(weight, row[v], sums[r][v]);
+            }
+        }
+    }
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < V; v++) _mm512_storeu_ps(tile + r * MAX_TILE + 16 * v, sums[r][v]);
+}
+
+__attribute__((target("avx512f")))
+static void direct_avx512_8x48(const float *x, long channels, long plane, const long *offsets,
+                               long taps, const float *w, float *tile) {
+    direct_avx512_8xV(3, x, channels, plane, offsets, taps, w, tile);
+}
+
+__attribute__((target("avx512f")))
+static void direct_avx512_8x32(const float *x, long channels, long plane, const long *offsets,
+                               long taps, const float *w, float *tile) {
+    direct_avx512_8xV(2, x, channels, plane, offsets, taps, w, tile);
+}
+
+__attribute__((target("avx512f")))
+static void direct_avx512_8x16(const float *x, long channels, long plane, const long *offsets,
+                               long taps, const float *w, float *tile) {
+    direct_avx512_8xV(1, x, channels, plane, offsets, taps, w, tile);
+}
+
+// AVX2 has 16 registers: the block's 8 rows run as two halves of 4 rows × 24 positions.
+__attribute__((target("avx2,fma")))
+static void direct_avx2(const float *x, long channels, long plane, const long *offsets,
+                        long taps, const float *w, float *tile) {
+    for (int half = 0; half < 2; half++) {
+        __m256 sums[4][3];
+        for (int r = 0; r < 4; r++)
+            for (int v = 0; v < 3; v++) sums[r][v] = _mm256_setzero_ps();
+        const float *xc = x, *wc = w + 4 * half;
+        for (long c = 0; c < channels; c++, xc += plane) {
+            for (long tap = 0; tap < taps; tap++, wc += 8) {
+                const float *source = xc + offsets[tap];
+                const __m256 r0 = _mm256_loadu_ps(source), r1 = _mm256_loadu_ps(source + 8),
+                             r2 = _mm256_loadu_ps(source + 16);
+                for (int r = 0; r < 4; r++) {
+                    const __m256 weight = _mm256_broadcast_ss(wc + r);
+                    sums[r][0] = _mm256_fmadd_ps(weight, r0, sums[r][0]);
+                    sums[r][1] = _mm256_fmadd_ps(weight, r1, sums[r][1]);
+                    sums[r][2] = _mm256_fmadd_ps(weight, r2, sums[r][2]);
+                }
+            }
+        }
+        for (int r = 0; r < 4; r++)
+            for (int v = 0; v < 3; v++)
+                _mm256_storeu_ps(tile + (4 * half + r) * MAX_TILE + 8 * v, sums[r][v]);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void gradient_avx512(const float *g, long length, long g_image, const float *const *x,
+                            long x_image, long images, long rows, long taps, float *sums) {
+    __m512 acc[GRAD_ROWS][GRAD_TAPS];
+    for (int r = 0; r < GRAD_ROWS; r++)
+        for (int q = 0; q < GRAD_TAPS; q++) acc[r][q] = _mm512_setzero_ps();
+    for (long n = 0; n < images; n++) {
+        const float *gn = g + n * g_image;
+        const long shift = n * x_image;
+        for (long t = 0; t < length; t += 16) {
+            __m512 gr[GRAD_ROWS];
+            for (int r = 0; r < GRAD_ROWS; r++) gr[r] = _mm512_loadu_ps(gn + r * length + t);
+            for (int q = 0; q < GRAD_TAPS; q++) {
+                const __m512 xq = _mm512_loadu_ps(x[q] + shift + t);
+                for (int r = 0; r < GRAD_ROWS; r++) acc[r][q] = _mm512_fmadd_ps(gr[r], xq, acc[r][q]);
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++)
+        for (long q = 0; q < taps; q++) sums[r * GRAD_TAPS + q] += _mm512_reduce_add_ps(acc[r][q]);
+}
+
+__attribute__((target("avx2,fma")))
+static void gradient_avx2(const float *g, long length, long g_image, const float *const *x,
+                          long x_image, long images, long rows, long taps, float *sums) {
+    // 2 rows × 6 taps at a time: 12 accumulators of the 16 registers.
+    for (int half = 0; half < 2; half++) {
+        __m256 acc[2][GRAD_TAPS];
+        for (int r = 0; r < 2; r++)
+            for (int q = 0; q < GRAD_TAPS; q++) acc[r][q] = _mm256_setzero_ps();
+        const float *gh = g + 2 * half * length;
+        for (long n = 0; n < images; n++) {
+            const float *gn = gh + n * g_image;
+            const long shift = n * x_image;
+            for (long t = 0; t < length; t += 8) {
+                const __m256 g0 = _mm256_loadu_ps(gn + t), g1 = _mm256_loadu_ps(gn + length + t);
+                for (int q = 0; q < GRAD_TAPS; q++) {
+                    const __m256 xq = _mm256_loadu_ps(x[q] + shift + t);
+                    acc[0][q] = _mm256_fmadd_ps(g0, xq, acc[0][q]);
+                    acc[1][q] = _mm256_fmadd_ps(g1, xq, acc[1][q]);
+                }
+            }
+        }
+        for (long r = 0; r < 2 && 2 * half + r < rows; r++)
+            for (long q = 0; q < taps; q++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[r][q]);
+                float total = 0;
+                for (int lane = 0; lane < 8; lane++) total += lanes[lane];
+                sums[(2 * half + r) * GRAD_TAPS + q] += total;
+            }
+    }
+}
+
+#endif // __x86_64__
+
+static void direct_portable(const float *x, long channels, long plane, const long *offsets,
+                            long taps, const float *w, float *tile) {
+    float sums[8][MAX_TILE] = {{0}};
+    for (long c = 0; c < channels; c++, x += plane) {
+        for (long tap = 0; tap < taps; tap++, w += 8) {
+            const float *source = x + offsets[tap];
+            for (int r = 0; r < 8; r++)
+                for (int p = 0; p < MAX_TILE; p++) sums[r][p] += w[r] * source[p];
+        }
+    }
+    for (int r = 0; r < 8; r++) memcpy(tile + r * MAX_TILE, sums[r], sizeof sums[r]);
+}
+
+static void gradient_portable(const float *g, long length, long g_image, const float *const *x,
+                              long x_image, long images, long rows, long taps, float *sums) {
+    for (long r = 0; r < rows; r++)
+        for (long q = 0; q < taps; q++) {
+            float lanes[16] = {0};
+            for (long n = 0; n < images; n++) {
+                const float *gr = g + n * g_image + r * length, *xq = x[q] + n * x_image;
+                for (long t = 0; t < length; t += 16)
+                    for (int lane = 0; lane < 16; lane++) lanes[lane] += gr[t + lane] * xq[t + lane];
+            }
+            float total = 0;
+            for (int lane = 0; lane < 16; lane++) total += lanes[lane];
+            sums[r * GRAD_TAPS + q] += total;
+        }
+}
+
+// MARK: - Dispatch
+
+typedef struct {
+    // direct[v − 1] computes v·step positions; the last, partial tile uses the narrowest that fits.
+    direct_kernel direct[3];
+    long step;
+    gradient_kernel gradient;
+} convolution_kernels;
+
+static convolution_kernels chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+// Follows the SGEMM's choice (and its CAMLAB_SGEMM_KERNEL override), so one name describes both.
+static void choose(void) {
+    const char *name = camlab_sgemm_kernel_name();
+    convolution_kernels portable = {{direct_portable, direct_portable, direct_portable}, 16,
+                                    gradient_portable};
+    chosen = portable;
+#if defined(__x86_64__)
+    if (strncmp(name, "avx512f", 7) == 0) {
+        convolution_kernels avx512 = {{direct_avx512_8x16, direct_avx512_8x32, direct_avx512_8x48}, 16,
+                                      gradient_avx512};
+        chosen = avx512;
+    } else if (strncmp(name, "avx2", 4) == 0) {
+        convolution_kernels avx2 = {{direct_avx2, direct_avx2, direct_avx2}, 8, gradient_avx2};
+        chosen = avx2;
+    }
+#endif
+}
+
+static const convolution_kernels *kernels(void) {
+    pthread_once(&chosen_once, choose);
+    return &chosen;
+}
+
+// MARK: - Drivers
+
+void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
+                        const float *packed, long out_channels, long kh, long kw,
+                        long block_first, long block_end, const float *bias, bool relu,
+                        float *output) {
+    const convolution_kernels *k = kernels();
+    const long wp = padded_width, plane = padded_height * padded_width;
+    const long out_height = padded_height - kh + 1, out_width = padded_width - kw + 1;
+    const long positions = out_height * wp, taps = kh * kw;
+    long offsets[taps];
+    for (long i = 0; i < kh; i++)
+        for (long j = 0; j < kw; j++) offsets[i * kw + j] = i * wp + j;
+    _Alignas(64) float tile[BLOCK * MAX_TILE];
+
+    for (long block = block_first; block < block_end; block++) {
+        const float *w = packed + block * BLOCK * in_channels * taps;
+        const long rows = out_channels - block * BLOCK < BLOCK ? out_channels - block * BLOCK : BLOCK;
+        const long width = 3 * k->step;
+        for (long t0 = 0; t0 < positions; t0 += width) {
+            const long end = positions - t0 < width ? positions : t0 + width;
+            k->direct[(end - t0 + k->step - 1) / k->step - 1](padded + t0, in_channels, plane,
+                                                              offsets, taps, w, tile);
+            // Copy the tile's real positions (wo < out_width) into NCHW rows, adding the bias
+            // (and applying the ReLU) on the way.
+            for (long t = t0; t < end;) {
+                const long ho = t / wp, wo = t - ho * wp;
+                const long run = wp - wo < end - t ? wp - wo : end - t;
+                const long valid = wo >= out_width ? 0 : (out_width - wo < run ? out_width - wo : run);
+                for (long r = 0; r < rows; r++) {
+                    const long o = block * BLOCK + r;
+                    const float b = bias ? bias[o] : 0.0f;
+                    float *target = output + (o * out_height + ho) * out_width + wo;
+                    const float *source = tile + r * MAX_TILE + (t - t0);
+                    if (relu) {
+                        for (long p = 0; p < valid; p++) {
+                            const float value = source[p] + b;
+                            target[p] = value > 0 ? value : 0;
+                        }
+                    } else {
+                        for (long p = 0; p < valid; p++) target[p] = source[p] + b;
+                    }
+                }
+                t += run;
+            }
+        }
+    }
+}
+
+void camlab_conv_weight_gradient(const float *padded, long padded_image, const float *spread,
+                                 long spread_image, long images, long in_channels,
+                                 long padded_height, long padded_width, long out_channels,
+                                 long kh, long kw, long length, float *weight_gradient) {
+    const convolution_kernels *k = kernels();
+    const long plane = padded_height * padded_width, taps = in_channels * kh * kw;
+    for (long o0 = 0; o0 < out_channels; o0 += GRAD_ROWS) {
+        const long rows = out_channels - o0 < GRAD_ROWS ? out_channels - o0 : GRAD_ROWS;
+        // Rows past the last channel are the zero rows camlab_conv_spread adds: the kernel
+        // always computes a full tile, and their sums are dropped.
+        const float *g = spread + o0 * length;
+        for (long q0 = 0; q0 < taps; q0 += GRAD_TAPS) {
+            const long count = taps - q0 < GRAD_TAPS ? taps - q0 : GRAD_TAPS;
+            const float *x[GRAD_TAPS];
+            for (long q = 0; q < GRAD_TAPS; q++) {
+                const long tap = q0 + (q < count ? q : count - 1);
+                const long c = tap / (kh * kw), i = tap / kw % kh, j = tap % kw;
+                x[q] = padded + c * plane + i * padded_width + j;
+            }
+            float sums[GRAD_ROWS * GRAD_TAPS] = {0};
+            k->gradient(g, length, spread_image, x, padded_image, images, rows, count, sums);
+            for (long r = 0; r < rows; r++)
+                for (long q = 0; q < count; q++)
+                    weight_gradient[(o0 + r) * taps + q0 + q] += sums[r * GRAD_TAPS + q];
+        }
+    }
+}
