@@ -43,7 +43,7 @@ public struct DerivativeRules {
         case .log:        return [g / x[0]]                               // d log x = 1/x
         case .sqrt:       return [g * 0.5 / y]                            // d √x = 1/(2√x)
         case .power(let p): return [g * p * x[0].pow(p - 1)]              // d xᵖ = p xᵖ⁻¹
-        case .relu:       return [g * x[0].isGreater(than: 0)]
+        case .relu:       return [g.keptWherePositive(x[0])]             // g · (x > 0)
         case .maximum:
             let share = x[0].isGreater(than: x[1]) + 0.5 * x[0].isEqual(to: x[1])
             return each({ g * share }, { g * (1 - share) })

@@ -141,6 +141,15 @@ extension Tensor {
         Tensor(shape: shape, scalars: mapped(ScalarFunctions.ReLU()), operation: .relu, inputs: [self])
     }
 
+    /// `self` where `x > 0`, else 0: the ReLU's derivative applied to a gradient (PyTorch's
+    /// threshold_backward). In one pass when nothing records it; otherwise as the product
+    /// `self * (x > 0)`, which can be differentiated again.
+    func keptWherePositive(_ x: Tensor) -> Tensor {
+        guard !GradientMode.isRecording else { return self * x.isGreater(than: 0) }
+        let (shape, values) = Tensor.broadcasting(self, x, name: "relu gradient", ScalarFunctions.KeepWherePositive())
+        return Tensor(shape: shape, scalars: values)
+    }
+
     /// Element-wise maximum with broadcasting.
     public func maximum(_ other: Tensor) -> Tensor {
         let (shape, values) = Tensor.broadcasting(self, other, name: "maximum", ScalarFunctions.Maximum())

@@ -35,4 +35,8 @@ enum ScalarFunctions {
         @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.pow(x, exponent) }
     }
     struct ReLU: UnaryScalarFunction { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
+    /// (g, x) ↦ g where x > 0, else 0.
+    struct KeepWherePositive: BinaryScalarFunction {
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 }
+    }
 }
