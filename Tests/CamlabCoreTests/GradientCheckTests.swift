@@ -115,12 +115,19 @@ struct GradientCheckTests {
         check("conv2d stride 1 padding 1", [x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 1, padding: 1) }
         check("conv2d stride 2 padding 0", [x, w]) { $0[0].conv2d(weight: $0[1], stride: 2) }
         check("conv2d 1×1", [x, input([2, 3, 1, 1], seed: 23)]) { $0[0].conv2d(weight: $0[1]) }
-        // The two adjoints are primitives too (they appear in recorded backward passes).
-        let geometry = ConvolutionGeometry(batch: 2, inChannels: 3, inHeight: 6, inWidth: 5, outChannels: 4,
-                                           kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
-        let gy = input([2, 4, geometry.outHeight, geometry.outWidth], seed: 24)
-        check("conv2d input gradient", [gy, w]) { Tensor.convolution(.conv2dInputGradient(geometry), $0[0], $0[1]) }
-        check("conv2d weight gradient", [x, gy]) { Tensor.convolution(.conv2dWeightGradient(geometry), $0[0], $0[1]) }
+        // The two adjoints are primitives too (they appear in recorded backward passes); stride 2
+        // builds im2col columns, stride 1 runs the direct kernels.
+        for stride in [2, 1] {
+            let geometry = ConvolutionGeometry(batch: 2, inChannels: 3, inHeight: 6, inWidth: 5, outChannels: 4,
+                                               kernelHeight: 3, kernelWidth: 3, stride: stride, padding: 1)
+            let gy = input([2, 4, geometry.outHeight, geometry.outWidth], seed: 24)
+            check("conv2d input gradient, stride \(stride)", [gy, w]) {
+                Tensor.convolution(.conv2dInputGradient(geometry), $0[0], $0[1])
+            }
+            check("conv2d weight gradient, stride \(stride)", [x, gy]) {
+                Tensor.convolution(.conv2dWeightGradient(geometry), $0[0], $0[1])
+            }
+        }
     }
 
     @Test func pooling() {

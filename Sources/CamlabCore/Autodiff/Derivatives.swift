@@ -72,9 +72,10 @@ public struct DerivativeRules {
         case .matmul:
             return each({ g.matmul(x[1].transposed()) }, { x[0].transposed().matmul(g) })
         // conv2d is linear in each input; the three convolution primitives are each other's adjoints.
-        case .conv2d(let geometry):                                       // y = conv(x, w)
+        case .conv2d(let geometry):                                       // y = conv(x, w) + b
             return each({ Tensor.convolution(.conv2dInputGradient(geometry), g, x[1]) },
-                        { Tensor.convolution(.conv2dWeightGradient(geometry), x[0], g) })
+                        { Tensor.convolution(.conv2dWeightGradient(geometry), x[0], g) },
+                        { g.sum(alongAxes: [0, 2, 3]) })
         case .conv2dInputGradient(let geometry):                          // y = convᵀ(u, w)
             return each({ Tensor.convolution(.conv2d(geometry), g, x[1]) },
                         { Tensor.convolution(.conv2dWeightGradient(geometry), g, x[0]) })

@@ -27,7 +27,7 @@ public enum Operation {
     case concatenate(axis: Int)
     /// Batched matrix product over the last two axes, broadcasting the others.
     case matmul
-    /// PyTorch's conv2d (cross-correlation) without bias; inputs (x, w).
+    /// PyTorch's conv2d (cross-correlation); inputs (x, w) or (x, w, bias).
     case conv2d(ConvolutionGeometry)
     /// The adjoint of conv2d in its input (transposed convolution); inputs (gy, w).
     case conv2dInputGradient(ConvolutionGeometry)

@@ -78,20 +78,25 @@ extension Tensor {
             }
             return Tensor(shape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth], scalars: values)
         }
-        let result = Tensor.convolution(.conv2d(geometry), self, weight)
-        let biased = bias.map { result + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? result
-        return rectified ? biased.relu() : biased
+        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
+        return rectified ? result.relu() : result
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the
-    /// derivatives of each are the other two (see `Derivatives.swift`).
-    static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor) -> Tensor {
+    /// derivatives of each are the other two (see `Derivatives.swift`). conv2d may take a bias,
+    /// added as the output is written.
+    static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
+                            bias: Tensor? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
         case .conv2d(let g):
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
-            run = { Kernels.conv2d(input: $0, weight: $1, output: $2, geometry: g) }
+            run = { x, w, y in
+                withOptionalPointer(to: bias?.scalars) { b in
+                    Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b)
+                }
+            }
         case .conv2dInputGradient(let g):
             outputShape = [g.batch, g.inChannels, g.inHeight, g.inWidth]
             run = { Kernels.conv2dInputGradient(outputGradient: $0, weight: $1, inputGradient: $2, geometry: g) }
@@ -110,7 +115,8 @@ extension Tensor {
             }
             initialized = count
         }
-        return Tensor(shape: outputShape, scalars: values, operation: operation, inputs: [first, second])
+        return Tensor(shape: outputShape, scalars: values, operation: operation,
+                      inputs: [first, second] + (bias.map { [$0] } ?? []))
     }
 }
 
