@@ -50,29 +50,36 @@ long camlab_conv_padded_size(long channels, long height, long width, long pad_h,
     return channels * (height + 2 * pad_h) * wp + MAX_TILE + wp;
 }
 
+// Rows here are short (tens of floats): calls to memcpy/memset cost more than the copies, so these
+// loops are kept as loops (no_builtin stops the compiler turning them back into calls).
+#define SHORT_COPIES __attribute__((no_builtin("memcpy", "memset")))
+
+SHORT_COPIES static inline void copy_floats(float *target, const float *source, long count) {
+    for (long i = 0; i < count; i++) target[i] = source[i];
+}
+
+SHORT_COPIES static inline void zero_floats(float *target, long count) {
+    for (long i = 0; i < count; i++) target[i] = 0;
+}
+
+SHORT_COPIES
 void camlab_conv_pad(const float *image, long channels, long height, long width,
                      long pad_h, long pad_w, float *padded) {
     const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
     const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w);
-    if (pad_h == 0 && pad_w == 0) {
-        memcpy(padded, image, (size_t)(channels * height * width) * sizeof(float));
-        memset(padded + channels * height * width, 0,
-               (size_t)(total - channels * height * width) * sizeof(float));
-        return;
-    }
     for (long c = 0; c < channels; c++) {
         float *plane = padded + c * hp * wp;
         const float *source = image + c * height * width;
-        memset(plane, 0, (size_t)(pad_h * wp) * sizeof(float));
+        zero_floats(plane, pad_h * wp);
         for (long h = 0; h < height; h++) {
             float *row = plane + (h + pad_h) * wp;
-            memset(row, 0, (size_t)pad_w * sizeof(float));
-            memcpy(row + pad_w, source + h * width, (size_t)width * sizeof(float));
-            memset(row + pad_w + width, 0, (size_t)pad_w * sizeof(float));
+            zero_floats(row, pad_w);
+            copy_floats(row + pad_w, source + h * width, width);
+            zero_floats(row + pad_w + width, pad_w);
         }
-        memset(plane + (height + pad_h) * wp, 0, (size_t)(pad_h * wp) * sizeof(float));
+        zero_floats(plane + (height + pad_h) * wp, pad_h * wp);
     }
-    memset(padded + channels * hp * wp, 0, (size_t)(total - channels * hp * wp) * sizeof(float));
+    zero_floats(padded + channels * hp * wp, total - channels * hp * wp);
 }
 
 long camlab_conv_spread_length(long out_height, long padded_width) {
@@ -84,6 +91,7 @@ long camlab_conv_spread_size(long channels, long out_height, long padded_width) 
         * camlab_conv_spread_length(out_height, padded_width);
 }
 
+SHORT_COPIES
 void camlab_conv_spread(const float *gy, long channels, long out_height, long out_width,
                         long padded_width, float *spread) {
     const long length = camlab_conv_spread_length(out_height, padded_width);
@@ -91,15 +99,13 @@ void camlab_conv_spread(const float *gy, long channels, long out_height, long ou
         float *target = spread + o * length;
         const float *source = gy + o * out_height * out_width;
         for (long h = 0; h < out_height; h++) {
-            memcpy(target + h * padded_width, source + h * out_width, (size_t)out_width * sizeof(float));
-            memset(target + h * padded_width + out_width, 0,
-                   (size_t)(padded_width - out_width) * sizeof(float));
+            copy_floats(target + h * padded_width, source + h * out_width, out_width);
+            zero_floats(target + h * padded_width + out_width, padded_width - out_width);
         }
-        memset(target + out_height * padded_width, 0,
-               (size_t)(length - out_height * padded_width) * sizeof(float));
+        zero_floats(target + out_height * padded_width, length - out_height * padded_width);
     }
     const long size = camlab_conv_spread_size(channels, out_height, padded_width);
-    memset(spread + channels * length, 0, (size_t)(size - channels * length) * sizeof(float));
+    zero_floats(spread + channels * length, size - channels * length);
 }
 
 long camlab_conv_packed_weights_size(long out_channels, long in_channels, long kh, long kw) {

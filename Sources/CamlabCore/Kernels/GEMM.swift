@@ -11,8 +11,31 @@ extension Kernels {
     /// handing work to another thread costs more than it saves.
     static let parallelThreshold = 2_000_000
 
-    /// Threads used by the parallel kernels.
-    static var workerCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Threads used by the parallel kernels: every core, or one inside `concurrentPerform`.
+    static var workerCount: Int { isInsideConcurrentWork ? 1 : processorCount }
+
+    /// The cores, counted once: on Linux `ProcessInfo` reads cgroup files on every call.
+    static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    @TaskLocal private static var isInsideConcurrentWork = false
+
+    /// Runs `body(0..<iterations)` spread over the cores, with every kernel it calls kept on its
+    /// own thread: for independent pieces of work too small to split well one by one (Score-CAM's
+    /// images: each runs small batches whose per-operation hand-offs would leave cores idle).
+    /// The gradient mode of the caller holds inside `body`.
+    public static func concurrentPerform(iterations: Int, _ body: (Int) -> Void) {
+        let recording = GradientMode.isEnabled
+        let run = { (index: Int) in
+            $isInsideConcurrentWork.withValue(true) {
+                GradientMode.$isEnabled.withValue(recording) { body(index) }
+            }
+        }
+        if workerCount == 1 || iterations < 2 {
+            for index in 0..<iterations { body(index) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: iterations, execute: run)
+        }
+    }
 
     /// Name of the SGEMM micro-kernel chosen for this CPU, e.g. "avx512f 8x48".
     public static var gemmKernelName: String { String(cString: camlab_sgemm_kernel_name()) }
