@@ -108,6 +108,10 @@ struct GradientCheckTests {
         check("batched matmul with broadcasting", [input([2, 1, 3, 4], seed: 18), input([5, 4, 2], seed: 19)]) {
             $0[0].matmul($0[1])
         }
+        // One right-hand matrix for a whole batch is computed as a single product of all the rows.
+        check("batched matmul, one right-hand matrix", [input([2, 3, 5, 4], seed: 30), input([4, 2], seed: 31)]) {
+            $0[0].matmul($0[1])
+        }
     }
 
     @Test func convolutions() {
