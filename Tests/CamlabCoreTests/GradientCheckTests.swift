@@ -51,6 +51,7 @@ struct GradientCheckTests {
         check("multiply", [a, b]) { $0[0] * $0[1] }
         check("divide", [a, input([3, 1], seed: 3, low: 0.5, high: 2)]) { $0[0] / $0[1] }
         check("negate", [a]) { -$0[0] }
+        check("multiply, both broadcast", [input([1, 3, 4], seed: 32), input([2, 1, 4], seed: 33)]) { $0[0] * $0[1] }
         check("scalar on the left", [a]) { 2 - 3 / ($0[0] + 3) }
     }
 

@@ -239,3 +239,14 @@ func adjointIdentities(g: ConvolutionGeometry) {
         #expect(Array(product.scalars[(batch * 30)..<((batch + 1) * 30)]) == slice.matmul(b).scalars, "batch \(batch)")
     }
 }
+
+// MARK: - Broadcasting
+
+@Test func broadcastingBothOperandsEqualsMultiplyingTheExpandedOnes() {
+    // An image [1, 3, H, W] times masks [M, 1, H, W], as Score-CAM does: rows of both operands.
+    let image = Tensor(shape: [1, 3, 4, 5], scalars: randomValues(60, seed: 42))
+    let masks = Tensor(shape: [2, 1, 4, 5], scalars: randomValues(40, seed: 43))
+    let expanded = image.expanded(to: [2, 3, 4, 5]) * masks.expanded(to: [2, 3, 4, 5])
+    #expect((image * masks).scalars == expanded.scalars)
+    #expect((masks - image).scalars == (masks.expanded(to: [2, 3, 4, 5]) - image.expanded(to: [2, 3, 4, 5])).scalars)
+}
