@@ -51,6 +51,7 @@ struct GradientCheckTests {
         check("multiply", [a, b]) { $0[0] * $0[1] }
         check("divide", [a, input([3, 1], seed: 3, low: 0.5, high: 2)]) { $0[0] / $0[1] }
         check("negate", [a]) { -$0[0] }
+        check("multiply, both broadcast", [input([1, 3, 4], seed: 32), input([2, 1, 4], seed: 33)]) { $0[0] * $0[1] }
         check("scalar on the left", [a]) { 2 - 3 / ($0[0] + 3) }
     }
 
@@ -106,6 +107,10 @@ struct GradientCheckTests {
     @Test func matrixProducts() {
         check("matmul", [input([3, 4], seed: 16), input([4, 2], seed: 17)]) { $0[0].matmul($0[1]) }
         check("batched matmul with broadcasting", [input([2, 1, 3, 4], seed: 18), input([5, 4, 2], seed: 19)]) {
+            $0[0].matmul($0[1])
+        }
+        // One right-hand matrix for a whole batch is computed as a single product of all the rows.
+        check("batched matmul, one right-hand matrix", [input([2, 3, 5, 4], seed: 30), input([4, 2], seed: 31)]) {
             $0[0].matmul($0[1])
         }
     }

@@ -235,3 +235,27 @@ func adjointIdentities(g: ConvolutionGeometry) {
     #expect(g.outHeight == 4) // ⌊(7 + 2 − 3) / 2⌋ + 1
     #expect(g.outWidth == 3)  // ⌊(6 + 2 − 3) / 2⌋ + 1
 }
+
+// MARK: - Batched products
+
+@Test func batchedProductWithOneRightHandMatrixEqualsProductPerMatrix() {
+    let a = Tensor(shape: [2, 3, 5, 4], scalars: randomValues(120, seed: 40))
+    let b = Tensor(shape: [4, 6], scalars: randomValues(24, seed: 41))
+    let product = a.matmul(b)
+    #expect(product.shape == [2, 3, 5, 6])
+    for batch in 0..<6 {
+        let slice = Tensor(shape: [5, 4], scalars: Array(a.scalars[(batch * 20)..<((batch + 1) * 20)]))
+        #expect(Array(product.scalars[(batch * 30)..<((batch + 1) * 30)]) == slice.matmul(b).scalars, "batch \(batch)")
+    }
+}
+
+// MARK: - Broadcasting
+
+@Test func broadcastingBothOperandsEqualsMultiplyingTheExpandedOnes() {
+    // An image [1, 3, H, W] times masks [M, 1, H, W], as Score-CAM does: rows of both operands.
+    let image = Tensor(shape: [1, 3, 4, 5], scalars: randomValues(60, seed: 42))
+    let masks = Tensor(shape: [2, 1, 4, 5], scalars: randomValues(40, seed: 43))
+    let expanded = image.expanded(to: [2, 3, 4, 5]) * masks.expanded(to: [2, 3, 4, 5])
+    #expect((image * masks).scalars == expanded.scalars)
+    #expect((masks - image).scalars == (masks.expanded(to: [2, 3, 4, 5]) - image.expanded(to: [2, 3, 4, 5])).scalars)
+}

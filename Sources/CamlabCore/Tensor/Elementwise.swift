@@ -52,6 +52,8 @@ extension Tensor {
                         } else if innerA == 0 && innerB == 1 {
                             let xi = x[i]
                             for k in 0..<run { out[position + k] = f(xi, y[j + k]) }
+                        } else if innerA == 1 && innerB == 1 {  // whole rows of both: an image times a mask
+                            for k in 0..<run { out[position + k] = f(x[i + k], y[j + k]) }
                         } else {
                             for k in 0..<run {
                                 out[position + k] = f(x[i], y[j])

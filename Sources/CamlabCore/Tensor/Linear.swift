@@ -15,6 +15,17 @@ extension Tensor {
         values.withUnsafeMutableBufferPointer { c in
             scalars.withUnsafeBufferPointer { a in
                 other.scalars.withUnsafeBufferPointer { b in
+                    if other.rank == 2 && Array(shape.dropLast(2)) == batchShape {
+                        // One right-hand matrix for the whole batch of left ones, which lie one
+                        // after another: a single product of all their rows (a call per batch
+                        // element costs more than the arithmetic for small matrices).
+                        if batches > 0 && m > 0 && n > 0 {
+                            Kernels.gemm(m: batches * m, n: n, k: k, a: a.baseAddress!, lda: k, transposeA: false,
+                                         b: b.baseAddress!, ldb: n, transposeB: false,
+                                         c: c.baseAddress!, ldc: n, accumulate: false)
+                        }
+                        return
+                    }
                     var batch = 0
                     // Walk the batch axes with a trailing unit axis so each run is one product.
                     forEachRun(shape: batchShape + [1], strides: [stridesA + [0], stridesB + [0]]) { offsets, _ in

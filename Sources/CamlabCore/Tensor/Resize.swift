@@ -17,8 +17,11 @@ extension Tensor {
         if inHeight == height && inWidth == width { return self }
         let rows = Tensor.interpolationMatrix(from: inHeight, to: height, convention: convention)
         let columns = Tensor.interpolationMatrix(from: inWidth, to: width, convention: convention)
-        // Horizontal pass first, then vertical: OpenCV's order.
-        return rows.matmul(matmul(columns.transposed()))
+        // Horizontal pass first, then vertical: OpenCV's order. The vertical pass runs on the
+        // transposed planes, so that both passes are one product over all planes (`matmul` with
+        // one matrix on the right), not one product per plane.
+        let horizontal = matmul(columns.transposed())                          // x · R_wᵀ
+        return horizontal.transposed().matmul(rows.transposed()).transposed()  // ((x · R_wᵀ)ᵀ · R_hᵀ)ᵀ
     }
 
     /// The [out, in] matrix whose row i holds the two weights of output sample i.

@@ -26,28 +26,19 @@ public struct ScoreCAM: WeightedCAMMethod {
                 return (up - low) / (high - low + 1e-8)          // M^k in [0, 1]
             }
             let image = pass.input.sliced(alongAxis: 0, range: n..<(n + 1)).detached()
-            var scores = [Float](repeating: 0, count: channels)
             // Distinct masks only: a zero mask (dead channel) is common, and its score is shared.
             let plane = height * width
-            var firstOfMask: [[Float]: Int] = [:]
-            var distinct: [Int] = []
-            var representative = [Int](repeating: 0, count: channels)
-            for k in 0..<channels {
-                let key = Array(masks.scalars[(k * plane)..<((k + 1) * plane)])
-                if let first = firstOfMask[key] { representative[k] = first } else {
-                    firstOfMask[key] = k
-                    representative[k] = k
-                    distinct.append(k)
-                }
-            }
+            let firstEqual = DistinctPlanes.firstEqual(in: masks.scalars, planeSize: plane)
+            let distinct = (0..<channels).filter { firstEqual[$0] == $0 }
+            var scores = [Float](repeating: 0, count: channels)
             for start in stride(from: 0, to: distinct.count, by: batchSize) {
-                let chunk = Array(distinct[start..<Swift.min(start + batchSize, distinct.count)])
-                let indices = chunk.flatMap { k in (0..<plane).map { Int32(k * plane + $0) } }
-                let chunkMasks = masks.gathered(atFlatIndices: indices, shape: [chunk.count, 1, height, width])
+                let chunk = distinct[start..<Swift.min(start + batchSize, distinct.count)]
+                let chunkMasks = Tensor(shape: [chunk.count, 1, height, width],
+                                        scalars: chunk.flatMap { k in masks.scalars[(k * plane)..<((k + 1) * plane)] })
                 let chunkScores = pass.scores(ofInputs: withoutGradient { image * chunkMasks }, image: n)   // y^c(X ⊙ M^k)
                 for (k, score) in zip(chunk, chunkScores) { scores[k] = score }
             }
-            for k in 0..<channels { scores[k] = scores[representative[k]] }
+            for k in 0..<channels { scores[k] = scores[firstEqual[k]] }
             weights += Tensor(scores).softmax(alongAxis: 0).scalars      // α = softmax(s)
         }
         return Tensor(shape: [images, channels], scalars: weights)
