@@ -148,17 +148,19 @@ let network = try! Network(architecture: tiny32, seed: 1)
 var generator = RandomGenerator(seed: 2)
 let batch64 = Tensor.uniform([64, 3, 32, 32], generator: &generator)
 let labels = (0..<64).map { $0 % 4 }
+AllocatorTuning.keepFreedMemoryForReuse() // as training and explaining do
 let stepSeconds = medianSeconds(budget: 2) {
     let loss = network(batch64).crossEntropy(labels: labels)
     _ = gradients(of: loss, withRespectTo: network.parameters.map(\.tensor))
 }
-// Explanations are timed on a trained model (the reference fixture, run from the checkout) and
-// real dataset images: a random network has no dead channels, which changes Score-CAM's work.
-let trainedPath = "Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
-let explainer = Explainer(network: (try? Network(contentsOf: trainedPath)) ?? network)
-let explained = Tensor.concatenated((0..<256).map {
-    DatasetGenerator.sample(kind: .shapes, index: $0, size: 32, seed: 7).image.tensor(height: 32, width: 32)
-}, alongAxis: 0)
+let inferenceSeconds = medianSeconds(budget: 2) { _ = withoutGradient { network(batch64) } }
+// Explanations are timed as `Benchmarks/explain_pytorch.py` times pytorch-grad-cam: the lessons'
+// model and the first 256 images of Datasets/shapes/test in path order (made if missing), in one
+// call. A trained model matters: Score-CAM's work depends on how many channels are dead.
+let explainer = Explainer(network: try! Network(contentsOf: "Models/shapes-tiny32.safetensors"))
+let testImages = try! ImageFolder(directory: try! LessonData.ensureDataset(named: "shapes") + "/test")
+    .decoded(channels: 3, height: 32, width: 32).images
+let explained = explainer.network.normalized(testImages.sliced(alongAxis: 0, range: 0..<256))
 var explanationMilliseconds: [(String, Double)] = []
 for method in [MethodName.gradcam, .gradcampp, .scorecam] {
     let seconds = medianSeconds(budget: 3) {
@@ -168,6 +170,7 @@ for method in [MethodName.gradcam, .gradcampp, .scorecam] {
 }
 if emitJSON {
     print("{\"kind\":\"network\",\"case\":\"tiny32 forward+backward batch 64\",\"median_ms\":\(format(stepSeconds * 1e3, 3))}")
+    print("{\"kind\":\"network\",\"case\":\"tiny32 inference forward batch 64\",\"median_ms\":\(format(inferenceSeconds * 1e3, 3))}")
     for (method, ms) in explanationMilliseconds {
         print("{\"kind\":\"explain\",\"method\":\"\(method)\",\"images\":256,\"ms_per_map\":\(format(ms, 4))}")
     }
@@ -175,6 +178,7 @@ if emitJSON {
     print("")
     print("tiny32 network (3→16→32, pool, →64, GAP, 4 classes), median")
     print(pad("forward+backward, batch 64", 44) + leftPad(format(stepSeconds * 1e3, 2), 9) + " ms")
+    print(pad("inference forward, batch 64", 44) + leftPad(format(inferenceSeconds * 1e3, 2), 9) + " ms")
     for (method, ms) in explanationMilliseconds {
         print(pad("\(method), 256 images in one call", 44) + leftPad(format(ms, 3), 9) + " ms per map")
     }

@@ -10,14 +10,11 @@ enum ParallelLoops {
     /// a few microseconds, as much as a pass over this many floats.
     static let threshold = 1 << 15
 
-    /// The cores, counted once: on Linux `ProcessInfo` reads the cgroup files again on every call
-    /// (tens of microseconds, more than a small element-wise loop).
-    static let workers = Kernels.workerCount
-
     /// Calls `body` on chunks of `0..<count` that together cover it, concurrently when
     /// `count · weight` (elements touched) is large.
     @inline(__always)
     static func forEachChunk(of count: Int, weight: Int = 1, _ body: (Range<Int>) -> Void) {
+        let workers = Kernels.workerCount
         if workers == 1 || count < 2 || count * weight < threshold {
             body(0..<count)
             return
