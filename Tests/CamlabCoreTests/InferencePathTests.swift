@@ -26,6 +26,17 @@ struct InferencePathTests {
         #expect(pooled.scalars[1...].allSatisfy { !$0.isNaN })
     }
 
+    @Test func convolutionAndReLUInOneStepGiveTheSameValues() {
+        let (x, w, b) = (input([2, 3, 7, 6], seed: 6), input([4, 3, 3, 3], seed: 7), input([4], seed: 8))
+        let separate = withoutGradient { x.conv2d(weight: w, bias: b, padding: 1).relu() }
+        let fused = withoutGradient { x.conv2dReLU(weight: w, bias: b, padding: 1) }
+        #expect(fused.scalars == separate.scalars && fused.shape == separate.shape)
+        #expect(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 })  // both sides of the kink
+        // Recorded, it is the two operations, so every derivative rule still applies.
+        let recorded = x.conv2dReLU(weight: w.requiringGradient(), bias: b, padding: 1)
+        #expect(recorded.operation?.kind == .relu && recorded.scalars == separate.scalars)
+    }
+
     @Test func convolutionWithBiasWithoutRecordingGivesTheSameValues() {
         let (x, w, b) = (input([2, 3, 7, 6], seed: 3), input([4, 3, 3, 3], seed: 4), input([4], seed: 5))
         let recorded = x.conv2d(weight: w.requiringGradient(), bias: b, stride: 2, padding: 1)

@@ -45,6 +45,15 @@ extension Tensor {
 
     /// 2-D convolution as in PyTorch: NCHW input, OIHW weight, optional bias of shape [O].
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: false)
+    }
+
+    /// relu(conv2d(x, w) + b): a convolution layer and the ReLU after it, as one step.
+    public func conv2dReLU(weight: Tensor, bias: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: true)
+    }
+
+    private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, rectified: Bool) -> Tensor {
         precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
         precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
         precondition(weight.shape[1] == shape[1],
@@ -62,23 +71,30 @@ extension Tensor {
         }
         let recorded = GradientMode.isRecording && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true)
         if let bias, !recorded {
-            // Nothing will differentiate this result: add the bias while the output is still being
-            // written, instead of in a second pass over a new array.
+            // Nothing will differentiate this result: add the bias (and apply the ReLU) in place,
+            // in one pass over the convolution's output instead of one pass per operation, each
+            // into a new array.
             var values = Tensor.convolution(.conv2d(geometry), self, weight).scalars
             let plane = geometry.outHeight * geometry.outWidth
             values.withUnsafeMutableBufferPointer { out in
-                for image in 0..<geometry.batch {
-                    for channel in 0..<geometry.outChannels {
-                        let b = bias.scalars[channel]
-                        let start = (image * geometry.outChannels + channel) * plane
-                        for i in start..<(start + plane) { out[i] += b }
+                bias.scalars.withUnsafeBufferPointer { b in
+                    ParallelLoops.forEachChunk(of: geometry.batch * geometry.outChannels, weight: plane) { planes in
+                        for p in planes {
+                            let (row, shift) = (out.baseAddress! + p * plane, b[p % geometry.outChannels])
+                            if rectified {
+                                for i in 0..<plane { row[i] = ScalarFunctions.ReLU()(row[i] + shift) }
+                            } else {
+                                for i in 0..<plane { row[i] += shift }
+                            }
+                        }
                     }
                 }
             }
             return Tensor(shape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth], scalars: values)
         }
-        let result = Tensor.convolution(.conv2d(geometry), self, weight)
-        return bias.map { result + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? result
+        let convolution = Tensor.convolution(.conv2d(geometry), self, weight)
+        let result = bias.map { convolution + $0.reshaped(to: [1, weight.shape[0], 1, 1]) } ?? convolution
+        return rectified ? result.relu() : result
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the

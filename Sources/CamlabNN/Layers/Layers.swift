@@ -20,6 +20,11 @@ public final class Conv2d: WeightedLayer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
     }
+
+    /// This layer followed by a ReLU, in one step (see `Network.run`).
+    func rectified(_ input: Tensor) -> Tensor {
+        input.conv2dReLU(weight: weight, bias: bias, stride: stride, padding: padding)
+    }
 }
 
 /// max(x, 0).

@@ -108,7 +108,20 @@ public final class Network {
     /// Runs the layers from index `start` on: to re-run the part of the network after a layer
     /// (Ablation-CAM) without recomputing what comes before it.
     public func run(_ input: Tensor, from start: Int) -> Tensor {
-        layers[start...].reduce(input) { activation, layer in layer(activation) }
+        var activation = input
+        var index = start
+        while index < layers.count {
+            // A convolution and the ReLU after it run as one step: when nothing will be
+            // differentiated, that is one pass over the convolution's output instead of two.
+            if let convolution = layers[index] as? Conv2d, index + 1 < layers.count, layers[index + 1] is ReLU {
+                activation = convolution.rectified(activation)
+                index += 2
+            } else {
+                activation = layers[index](activation)
+                index += 1
+            }
+        }
+        return activation
     }
 
     /// Runs the network and keeps the outputs of the named layers (their gradients can then be
