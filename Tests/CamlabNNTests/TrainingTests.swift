@@ -170,3 +170,17 @@ struct LessonRecipeTests {
         #expect(try LessonRecipe.options.validate() == ())
     }
 }
+
+/// The network runs a convolution and its ReLU as one step; the result is that of the layers one
+/// by one, with and without recording.
+@Test func runningTheNetworkEqualsRunningItsLayersOneByOne() throws {
+    let network = try tinyNetwork()
+    let input = brightnessData(count: 4).images
+    let layerByLayer = network.layers.reduce(input) { activation, layer in layer(activation) }
+    #expect(network(input).scalars == layerByLayer.scalars)
+    #expect(withoutGradient { network(input) }.scalars == layerByLayer.scalars)
+    // Starting at the ReLU (Ablation-CAM re-runs from a layer on): no pair to join there.
+    let convolved = network.layers[0](input)
+    #expect(withoutGradient { network.run(convolved, from: 1) }.scalars
+            == network.layers.dropFirst().reduce(convolved) { activation, layer in layer(activation) }.scalars)
+}

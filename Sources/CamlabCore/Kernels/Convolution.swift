@@ -57,7 +57,12 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     }
 }
 
-// Convolution as matrix multiply, per image n:
+// Two ways to run a convolution:
+//
+// Stride 1 (every convolution of the lessons' networks): the direct kernels of convolution.c,
+// which read each tap of the kernel as a shifted view of the zero-padded image (see its header).
+//
+// Other strides, as matrix multiply, per image n:
 //   columns = im2col(x[n])                  [C·kh·kw, Ho·Wo]   columns[(c,i,j), (ho,wo)] = x[c, ho·s−p+i, wo·s−p+j]
 //   y[n]    = W · columns                   [O, Ho·Wo]         W viewed as [O, C·kh·kw]
 //   dx[n]   = col2im(Wᵀ · gy[n])            col2im adds each column entry back to the pixel it came from
