@@ -32,6 +32,18 @@ import Testing
         #expect(bytes(first) != bytes(third))
     }
 
+    /// Sums split over the cores are split the same way on any machine: one, two or three
+    /// threads (CAMLAB_THREADS) give the same model, bit for bit.
+    @Test func theSameSeedGivesTheSameBitsOnAnyNumberOfThreads() throws {
+        let bytes = { (threads: Int) in
+            FileManager.default.contents(atPath: try self.fixtures.trainedTinyModel(
+                epochs: 1, seed: 5, environment: ["CAMLAB_THREADS": "\(threads)"]))!
+        }
+        let one = try bytes(1)
+        #expect(try bytes(2) == one)
+        #expect(try bytes(3) == one)
+    }
+
     @Test func sgdTrainsToo() throws {
         let model = fixtures.path("sgd.safetensors")
         let result = try CommandLine.run(["train", "--data", fixtures.shapes32 + "/train", "--arch", fixtures.tinyArchitecture,

@@ -60,11 +60,12 @@ final class TrainingFixtures: @unchecked Sendable {
     func path(_ name: String) -> String { folder + "/" + UUID().uuidString + "-" + name }
 
     /// Trains the tiny network for `epochs` and returns the model path (fails the caller on error).
-    func trainedTinyModel(epochs: Int = 2, seed: Int = 1) throws -> String {
+    func trainedTinyModel(epochs: Int = 2, seed: Int = 1, environment: [String: String] = [:]) throws -> String {
         let model = path("tiny.safetensors")
         let result = try CommandLine.run(["train", "--data", shapes32 + "/train", "--arch", tinyArchitecture,
                                           "--epochs", "\(epochs)", "--batch", "16", "--lr", "0.01",
-                                          "--optimizer", "adam", "--seed", "\(seed)", "--out", model, "--json"])
+                                          "--optimizer", "adam", "--seed", "\(seed)", "--out", model, "--json"],
+                                         environment: environment)
         precondition(result.status == 0, "training failed: \(result.stderr)")
         return model
     }

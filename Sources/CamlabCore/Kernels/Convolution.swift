@@ -167,29 +167,50 @@ extension Kernels {
                                  weightGradient: weightGradient, geometry: g)
             return
         }
-        let weightCount = g.outChannels * g.patchSize
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
-        let workers = workerCount(for: g)
-        // Per worker: its column matrix, then its partial dw (worker 0 sums into weightGradient).
-        let scratch = Scratch(workers: workers, floatsPerWorker: columnCount + weightCount)
-        defer { scratch.free() }
-        weightGradient.update(repeating: 0, count: weightCount)
-        forEachImageRange(g) { worker, images, parallelGEMM in
-            let columns = scratch.buffer(of: worker)
-            let dw = worker == 0 ? weightGradient : columns + columnCount
+        summingOverImageSlices(g, scratchFloats: columnCount, into: weightGradient) { images, columns, dw, parallelGEMM in
             for n in images {
                 let image = input + n * g.inputImageSize
                 if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
                 gemm(parallel: parallelGEMM, m: g.outChannels, n: g.patchSize, k: g.outPixels,
                      a: outputGradient + n * g.outputImageSize, lda: g.outPixels, transposeA: false,
                      b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
-                     transposeB: true,
-                     c: dw, ldc: g.patchSize, accumulate: worker == 0 || n > images.lowerBound)
+                     transposeB: true, c: dw, ldc: g.patchSize, accumulate: true)
             }
         }
-        // Partial sums are added in worker order, so the result does not depend on timing.
-        for worker in 1..<max(1, workers) {
-            let partial = scratch.buffer(of: worker) + columnCount
+    }
+
+    /// How many slices the batch of a weight gradient is cut into (fewer for smaller batches).
+    /// Fixed, not one per core: so the sums, and a training run's bits, are the same on any machine.
+    static let weightGradientSlices = 4
+
+    /// Sums a weight gradient over the batch in `weightGradientSlices` fixed slices of images,
+    /// concurrently: `body` adds the slice's images into its own zeroed dw (slice 0's is
+    /// `weightGradient`) with `scratchFloats` of scratch; the others are then added in slice order.
+    private static func summingOverImageSlices(
+        _ g: ConvolutionGeometry, scratchFloats: Int, into weightGradient: UnsafeMutablePointer<Float>,
+        _ body: (_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>,
+                 _ dw: UnsafeMutablePointer<Float>, _ parallelGEMM: Bool) -> Void
+    ) {
+        let weightCount = g.outChannels * g.patchSize
+        weightGradient.update(repeating: 0, count: weightCount)
+        guard g.batch > 0 else { return }
+        let slices = min(g.batch, weightGradientSlices)
+        let scratch = Scratch(workers: slices, floatsPerWorker: scratchFloats + weightCount)
+        defer { scratch.free() }
+        func sum(_ slice: Int) {
+            let dw = slice == 0 ? weightGradient : scratch.buffer(of: slice) + scratchFloats
+            if slice != 0 { dw.update(repeating: 0, count: weightCount) }
+            body((g.batch * slice / slices)..<(g.batch * (slice + 1) / slices), scratch.buffer(of: slice), dw,
+                 slices == 1)
+        }
+        if slices == 1 || Kernels.workerCount == 1 {
+            for slice in 0..<slices { sum(slice) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: slices, execute: sum)
+        }
+        for slice in 1..<slices {
+            let partial = scratch.buffer(of: slice) + scratchFloats
             for index in 0..<weightCount { weightGradient[index] += partial[index] }
         }
     }
@@ -256,22 +277,14 @@ extension Kernels {
                                              outputGradient: UnsafePointer<Float>,
                                              weightGradient: UnsafeMutablePointer<Float>,
                                              geometry g: ConvolutionGeometry) {
-        let weightCount = g.outChannels * g.patchSize
         let (paddedHeight, paddedWidth) = (g.inHeight + 2 * g.padding, g.inWidth + 2 * g.padding)
         let paddedSize = camlab_conv_padded_size(g.inChannels, g.inHeight, g.inWidth, g.padding, g.padding)
         let length = camlab_conv_spread_length(g.outHeight, paddedWidth)
         let spreadSize = camlab_conv_spread_size(g.outChannels, g.outHeight, paddedWidth)
         let chunk = max(1, min(g.batch, directChunkFloats / (paddedSize + spreadSize)))
-        let workers = workerCount(for: g)
-        let perWorker = chunk * (paddedSize + spreadSize) + weightCount
-        let scratch = Scratch(workers: workers, floatsPerWorker: perWorker)
-        defer { scratch.free() }
-        weightGradient.update(repeating: 0, count: weightCount)
-        forEachImageRange(g) { worker, images, _ in
-            let padded = scratch.buffer(of: worker)
+        summingOverImageSlices(g, scratchFloats: chunk * (paddedSize + spreadSize), into: weightGradient) {
+            images, padded, dw, _ in
             let spread = padded + chunk * paddedSize
-            let dw = worker == 0 ? weightGradient : spread + chunk * spreadSize
-            if worker != 0 { dw.update(repeating: 0, count: weightCount) }
             for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
                 let count = min(chunk, images.upperBound - first)
                 for index in 0..<count {
@@ -285,10 +298,6 @@ extension Kernels {
                                             paddedHeight, paddedWidth, g.outChannels,
                                             g.kernelHeight, g.kernelWidth, length, dw)
             }
-        }
-        for worker in 1..<max(1, workers) {
-            let partial = scratch.buffer(of: worker) + perWorker - weightCount
-            for index in 0..<weightCount { weightGradient[index] += partial[index] }
         }
     }
 
@@ -317,9 +326,9 @@ extension Kernels {
         func free() { base.deallocate() }
     }
 
-    /// Runs `body` on contiguous, equal ranges of images, one range per worker. Static ranges (not
-    /// work stealing) keep the weight-gradient sums in a fixed order. `parallelGEMM` tells the body
-    /// whether its GEMMs should use the cores themselves (there is a single worker) or not.
+    /// Runs `body` on contiguous, equal ranges of images, one range per worker. `parallelGEMM`
+    /// tells the body whether its GEMMs should use the cores themselves: for a single image only,
+    /// whatever the core count, so that a GEMM is split the same way on every machine.
     private static func forEachImageRange(
         _ g: ConvolutionGeometry,
         _ body: (_ worker: Int, _ images: Range<Int>, _ parallelGEMM: Bool) -> Void
@@ -327,7 +336,7 @@ extension Kernels {
         guard g.batch > 0 else { return }
         let workers = workerCount(for: g)
         if workers == 1 {
-            body(0, 0..<g.batch, true)
+            body(0, 0..<g.batch, g.batch == 1)
         } else {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 body(worker, (g.batch * worker / workers)..<(g.batch * (worker + 1) / workers), false)

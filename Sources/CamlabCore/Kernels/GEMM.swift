@@ -14,8 +14,14 @@ extension Kernels {
     /// Threads used by the parallel kernels: every core, or one inside `concurrentPerform`.
     static var workerCount: Int { isInsideConcurrentWork ? 1 : processorCount }
 
-    /// The cores, counted once: on Linux `ProcessInfo` reads cgroup files on every call.
-    static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The cores, counted once (on Linux `ProcessInfo` reads cgroup files on every call), or
+    /// the environment's `CAMLAB_THREADS` when it is a positive number.
+    static let processorCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["CAMLAB_THREADS"], let threads = Int(text), threads > 0 {
+            return threads
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     @TaskLocal private static var isInsideConcurrentWork = false
 
@@ -56,6 +62,15 @@ extension Kernels {
         precondition(ldc >= max(1, n), "gemm: ldc too small")
         let workers = workerCount
         let flops = 2 * m * n * k
+        // A long sum into a small C: split k instead, so that no thread packs the same operand
+        // as another one (splitting C would have every thread pack all of A or all of B). Decided
+        // by the shape alone, so the sums are the same on any number of cores.
+        if flops >= parallelThreshold && k >= 4 * max(m, n) {
+            gemmSplittingDepth(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
+                               b: b, ldb: ldb, transposeB: transposeB,
+                               c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
         if workers == 1 || flops < parallelThreshold {
             gemmOnCallingThread(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
                                 b: b, ldb: ldb, transposeB: transposeB,
@@ -67,15 +82,6 @@ extension Kernels {
         camlab_sgemm_micro_tile(&tileRows, &tileColumns)
         let rowTiles = (m + tileRows - 1) / tileRows
         let columnTiles = (n + tileColumns - 1) / tileColumns
-
-        // A long sum into a small C: split k instead, so that no thread packs the same operand
-        // as another one (splitting C would have every thread pack all of A or all of B).
-        if k >= 4 * max(m, n) {
-            gemmSplittingDepth(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA,
-                               b: b, ldb: ldb, transposeB: transposeB,
-                               c: c, ldc: ldc, accumulate: accumulate, workers: workers)
-            return
-        }
 
         // Split the longer side of C into one block per thread, aligned to the micro-tile.
         // One block per thread (not more) because every block packs its own copy of the
@@ -112,18 +118,22 @@ extension Kernels {
         camlab_sgemm(m, n, k, a, lda, transposeA, b, ldb, transposeB, c, ldc, accumulate)
     }
 
-    /// Each thread sums one slice of k into its own m×n buffer (the first thread straight into C);
-    /// the buffers are then added to C in a fixed order, so results do not depend on timing.
+    /// How many slices a long sum is cut into; fixed, not one per core (see `gemm`).
+    static let depthSlices = 4
+
+    /// Each of `depthSlices` slices of k is summed into its own m×n buffer (the first straight
+    /// into C), concurrently; the buffers are then added to C in slice order, so results depend
+    /// neither on timing nor on the number of cores.
     private static func gemmSplittingDepth(m: Int, n: Int, k: Int,
                                            a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
                                            b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                                           c: UnsafeMutablePointer<Float>, ldc: Int,
-                                           accumulate: Bool, workers: Int) {
-        let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: (workers - 1) * m * n)
+                                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let slices = depthSlices
+        let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: (slices - 1) * m * n)
         defer { partialSums.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: workers) { slice in
-            let first = k * slice / workers
-            let end = k * (slice + 1) / workers
+        let sum = { (slice: Int) in
+            let first = k * slice / slices
+            let end = k * (slice + 1) / slices
             let aSlice = transposeA ? a + first * lda : a + first
             let bSlice = transposeB ? b + first : b + first * ldb
             if slice == 0 {
@@ -138,7 +148,12 @@ extension Kernels {
                                     c: partialSums + (slice - 1) * m * n, ldc: n, accumulate: false)
             }
         }
-        for slice in 1..<workers {
+        if workerCount == 1 {
+            for slice in 0..<slices { sum(slice) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: slices, execute: sum)
+        }
+        for slice in 1..<slices {
             let partial = partialSums + (slice - 1) * m * n
             for i in 0..<m {
                 let row = c + i * ldc
