@@ -42,15 +42,17 @@ let package = Package(
         .target(name: "CamlabData", dependencies: ["CamlabImaging", "CamlabCore"]),
 
         // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
-        .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData"]),
+        // CSignals is the one Ctrl-C flag, in C because the line editor's poll loop reads it too.
+        .target(name: "CSignals"),
+        .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CSignals"]),
 
         // MARK: Figures — classroom figures composed in Swift, drawn through CamlabImaging's libgd canvas.
         .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData", "CamlabLab"]),
 
         // MARK: The REPL and the lessons — GNU readline behind a shim, imported by CamlabREPL alone;
-        // CLineEditor is the C glue (callback interface, SIGINT flag) that Swift cannot write.
+        // CLineEditor is the C glue (callback interface, signal-driven poll loop) that Swift cannot write.
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
-        .target(name: "CLineEditor", dependencies: ["CReadline"], linkerSettings: [.linkedLibrary("readline")]),
+        .target(name: "CLineEditor", dependencies: ["CReadline", "CSignals"], linkerSettings: [.linkedLibrary("readline")]),
         .target(name: "CamlabREPL", dependencies: [
             "CReadline", "CLineEditor", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
             "CamlabFigures",

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE  /* ppoll */
 #include "CLineEditor.h"
+#include "CSignals.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,39 +12,26 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
-static volatile sig_atomic_t interrupted = 0;
 static volatile sig_atomic_t resized = 0;
 
-static void on_interrupt(int signal) { (void)signal; interrupted = 1; }
 static void on_resize(int signal) { (void)signal; resized = 1; }
 
 void cle_install_signal_handlers(void) {
+    csig_install_interrupt_handler();
     struct sigaction action;
     memset(&action, 0, sizeof action);
     sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;  // no SA_RESTART: poll() must wake up on Ctrl-C
-    action.sa_handler = on_interrupt;
-    sigaction(SIGINT, &action, NULL);
+    action.sa_flags = 0;  // no SA_RESTART: poll() must wake up on a resize
     action.sa_handler = on_resize;
     sigaction(SIGWINCH, &action, NULL);
     rl_catch_signals = 0;
     rl_catch_sigwinch = 0;
-    // A parent may have started us with these signals blocked (the mask is inherited); Ctrl-C
-    // must reach the handler all the same.
+    // A parent may have started us with SIGWINCH blocked (the mask is inherited).
     sigset_t wanted;
     sigemptyset(&wanted);
-    sigaddset(&wanted, SIGINT);
     sigaddset(&wanted, SIGWINCH);
     pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
 }
-
-int cle_take_interrupt(void) {
-    int was = interrupted;
-    interrupted = 0;
-    return was;
-}
-
-int cle_interrupt_pending(void) { return interrupted; }
 
 // The callback interface hands the finished line to a function; these carry it back.
 static char *finished_line = NULL;
@@ -59,7 +47,7 @@ cle_status cle_read_line(const char *prompt, char **line) {
     *line = NULL;
     finished_line = NULL;
     line_is_finished = 0;
-    interrupted = 0;  // a Ctrl-C pressed before the prompt belongs to the finished command
+    csig_take_interrupt();  // a Ctrl-C pressed before the prompt belongs to the finished command
     // SIGINT and SIGWINCH stay blocked except inside ppoll, which unblocks them atomically: a
     // Ctrl-C landing between the check of the flag and the wait would otherwise be slept through.
     sigset_t blocked, previous, waiting;
@@ -75,9 +63,8 @@ cle_status cle_read_line(const char *prompt, char **line) {
     cle_status status = CLE_LINE;
     while (!line_is_finished) {
         struct pollfd descriptor = { .fd = fileno(input), .events = POLLIN, .revents = 0 };
-        int ready = interrupted || resized ? 0 : ppoll(&descriptor, 1, NULL, &waiting);
-        if (interrupted) {
-            interrupted = 0;
+        int ready = csig_interrupt_pending() || resized ? 0 : ppoll(&descriptor, 1, NULL, &waiting);
+        if (csig_take_interrupt()) {
             // Discard the half-typed line and give the terminal back its normal mode.
             rl_free_line_state();
             rl_callback_sigcleanup();

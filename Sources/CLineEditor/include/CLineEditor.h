@@ -16,15 +16,9 @@ typedef enum {
 /// array of malloc'ed strings (readline frees them), or NULL to complete file names instead.
 typedef char *_Nullable *_Nullable (*cle_completer)(const char *_Nonnull line, int start, int end);
 
-/// Installs the SIGINT and SIGWINCH flag handlers (no SA_RESTART, so a blocking read or poll
-/// returns with EINTR) and tells readline to leave signals to us.
+/// Installs the SIGINT flag handler of CSignals and a SIGWINCH one (no SA_RESTART, so a blocking
+/// read or poll returns with EINTR) and tells readline to leave signals to us.
 void cle_install_signal_handlers(void);
-
-/// Whether Ctrl-C was pressed since the last call; clears the flag. Long commands poll this.
-int cle_take_interrupt(void);
-
-/// Whether Ctrl-C was pressed, without clearing the flag.
-int cle_interrupt_pending(void);
 
 /// Reads one line with editing, history and completion.
 cle_status cle_read_line(const char *_Nonnull prompt, char *_Nullable *_Nonnull line);

@@ -20,7 +20,7 @@ public struct TrainingSession {
 
     /// Trains and saves; Ctrl-C stops after the current batch and saves the last complete model.
     ///
-    /// - Returns: the process exit status: 0, or `TrainingInterruption.exitStatus` when interrupted.
+    /// - Returns: the process exit status: 0, or `Interruption.exitStatus` when interrupted.
     /// - Throws: a one-sentence error for unusable inputs, a NaN loss or a failed save.
     public func run() throws -> Int32 {
         try options.validate()
@@ -28,14 +28,14 @@ public struct TrainingSession {
         let architecture = try LabData.architecture(at: architecturePath)
         let data = try LabData.labeledImages(in: dataDirectory, for: architecture, note: reporter.note)
         let network = try Network(architecture: architecture, seed: options.seed)
-        TrainingInterruption.install()
+        Interruption.install()
         let outcome: TrainingOutcome
         do {
             outcome = try Trainer(options: options).train(
                 network, on: data,
                 onBatch: reporter.batchFinished,
                 onEpoch: { reporter.epochFinished($0, epochs: options.epochs) },
-                shouldStop: { TrainingInterruption.wasRequested })
+                shouldStop: { Interruption.isRequested })
         } catch {
             reporter.clearBar()
             throw error
@@ -43,7 +43,7 @@ public struct TrainingSession {
         try network.write(to: outputPath)
         if outcome.wasInterrupted {
             reporter.note("interrupted: saved the model after \(outcome.steps) batches (\(outcome.epochs.count) complete epochs) to \(outputPath)")
-            return TrainingInterruption.exitStatus
+            return Interruption.exitStatus
         }
         reporter.note("saved the model to \(outputPath)")
         return 0

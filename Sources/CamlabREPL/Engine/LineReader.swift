@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 import CLineEditor
+import CamlabLab
 import Foundation
 
 /// One thing read from the user.
@@ -42,7 +43,7 @@ public final class ReadlineLineReader: LineReader {
     public init(history: HistoryFile, completer: Completer) {
         self.history = history
         rl_readline_name = UnsafePointer(strdup("camlab"))   // for `$if camlab` in ~/.inputrc; readline keeps the pointer
-        Interruption.install()
+        Interruption.installForLineEditing()
         Completer.installed = completer
         cle_set_completer(Completer.bridge)
         history.load()
@@ -67,20 +68,13 @@ public final class ReadlineLineReader: LineReader {
     public func close() { history.save() }
 }
 
-/// Ctrl-C while a command runs: the SIGINT handler of CLineEditor sets a flag, and long loops ask.
-public enum Interruption {
-    /// True once Ctrl-C has been pressed during the current command.
-    public static var isRequested: Bool { cle_interrupt_pending() != 0 }
-
+extension Interruption {
     /// Throws `CommandError.interrupted` when Ctrl-C was pressed: call between units of work.
     public static func check() throws {
         if isRequested { throw CommandError.interrupted }
     }
 
-    /// Forgets a Ctrl-C (before a command starts).
-    public static func reset() { _ = cle_take_interrupt() }
-
-    /// Makes Ctrl-C set the flag instead of ending the process (the REPL does this; so does an
-    /// unattended lesson, which then stops after the current cell).
-    public static func install() { cle_install_signal_handlers() }
+    /// Makes Ctrl-C set the flag, and window resizes reach readline (the REPL does this; so does
+    /// an unattended lesson, which then stops after the current cell).
+    public static func installForLineEditing() { cle_install_signal_handlers() }
 }

@@ -1,3 +1,4 @@
+import CamlabLab
 import CamlabMethods
 import Foundation
 
