@@ -2,13 +2,13 @@
 // camlab — a Swift teaching lab for class activation maps. GPL-3.0-or-later (it links GNU readline).
 //
 // The targets, from the bottom up:
-//   CamlabKernels (C)  fast GEMM micro-kernels with runtime CPU dispatch
+//   CamlabKernels (C)  fast GEMM and direct-convolution micro-kernels with runtime CPU dispatch
 //   CamlabCore         tensors and reverse-mode autodiff; depends on nothing else
 //   CamlabNN           layers, the camlab-model/1 file, optimizers, training
 //   CamlabMethods      one file per CAM method, on a shared pipeline
 //   CamlabImaging      PNG (libpng) and other image files (libgd)
 //   CamlabData         the synthetic datasets with ground-truth masks, image folders
-//   CamlabLab          what a person sees: terminal heatmaps, progress, reports
+//   CamlabLab          what a person sees: terminal heatmaps, progress, reports (and CSignals, Ctrl-C)
 //   camlab             the command line: parses arguments, calls the libraries
 import PackageDescription
 
