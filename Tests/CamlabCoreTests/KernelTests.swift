@@ -259,3 +259,34 @@ func adjointIdentities(g: ConvolutionGeometry) {
     #expect((image * masks).scalars == expanded.scalars)
     #expect((masks - image).scalars == (masks.expanded(to: [2, 3, 4, 5]) - image.expanded(to: [2, 3, 4, 5])).scalars)
 }
+
+// MARK: - Concurrent work
+
+/// Inside `Kernels.concurrentPerform` every kernel stays on its thread, the caller's gradient mode
+/// holds, and each iteration runs once; the kernels give the same values as outside.
+@Test func concurrentWorkKeepsKernelsOnOneThreadAndTheGradientMode() {
+    let g = ConvolutionGeometry(batch: 4, inChannels: 3, inHeight: 12, inWidth: 12, outChannels: 8,
+                                kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+    let data = ConvolutionData(g)
+    let outside = data.forward(data.x, data.w, reference: false)
+    let count = 6
+    var workers = [Int](repeating: 0, count: count)
+    var recording = [Bool](repeating: true, count: count)
+    var outputs = [[Float]](repeating: [], count: count)
+    workers.withUnsafeMutableBufferPointer { workers in
+        recording.withUnsafeMutableBufferPointer { recording in
+            outputs.withUnsafeMutableBufferPointer { outputs in
+                withoutGradient {
+                    Kernels.concurrentPerform(iterations: count) { index in
+                        workers[index] = Kernels.workerCount
+                        recording[index] = GradientMode.isRecording
+                        outputs[index] = data.forward(data.x, data.w, reference: false)
+                    }
+                }
+            }
+        }
+    }
+    #expect(workers.allSatisfy { $0 == 1 })
+    #expect(recording.allSatisfy { !$0 })
+    #expect(outputs.allSatisfy { $0 == outside })
+}

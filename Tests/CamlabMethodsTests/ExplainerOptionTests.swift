@@ -84,12 +84,19 @@ struct ExplainerOptionTests {
         #expect(zip(raw.scalars, total).reduce(0) { $0 + $1.0 * $1.1 } > 0)
     }
 
-    @Test func batchedImagesGetTheirOwnExplanations() throws {
-        let other = Self.network.normalized(try PNGFile.readRGB(at: ReferenceTests.fixtures.appendingPathComponent("single_square.png").path)
-            .tensor(height: 32, width: 32))
-        let both = try explainer.explain(Tensor.concatenated([Self.input, other], alongAxis: 0), ExplanationRequest(method: .gradcampp, classes: [1, 1]))
-        for (batched, alone) in zip(both, [Self.input, other]) {
-            let single = try explainer.explain(alone, ExplanationRequest(method: .gradcampp, classes: [1]))[0]
+    /// Several images in one call: Grad-CAM++ runs them as one batch, Score-CAM spreads whole images
+    /// over the cores (`Kernels.concurrentPerform`); each must get exactly its own explanation.
+    @Test(arguments: [MethodName.gradcampp, .scorecam])
+    func batchedImagesGetTheirOwnExplanations(method: MethodName) throws {
+        let others = try ["single_square.png", "multi_circle.png", "single_cross.png"].map {
+            Self.network.normalized(try PNGFile.readRGB(at: ReferenceTests.fixtures.appendingPathComponent($0).path)
+                .tensor(height: 32, width: 32))
+        }
+        let images = [Self.input] + others
+        let all = try explainer.explain(Tensor.concatenated(images, alongAxis: 0),
+                                        ExplanationRequest(method: method, classes: [1, 1, 0, 3]))
+        for ((batched, alone), label) in zip(zip(all, images), [1, 1, 0, 3]) {
+            let single = try explainer.explain(alone, ExplanationRequest(method: method, classes: [label]))[0]
             #expect(zip(batched.map!.scalars, single.map!.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-5)
         }
     }
