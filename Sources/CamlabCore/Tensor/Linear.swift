@@ -72,32 +72,18 @@ extension Tensor {
                          "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
         }
         let recorded = GradientMode.isRecording && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true)
-        guard recorded else {
-            // Nothing will differentiate this result: add the bias (and rectify) while the output
-            // is being written, instead of in more passes over new arrays.
-            let count = geometry.batch * geometry.outChannels * geometry.outHeight * geometry.outWidth
-            let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-                scalars.withUnsafeBufferPointer { x in
-                    weight.scalars.withUnsafeBufferPointer { w in
-                        withOptionalPointer(to: bias?.scalars) { b in
-                            Kernels.conv2d(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!,
-                                           geometry: geometry, bias: b, relu: rectified)
-                        }
-                    }
-                }
-                initialized = count
-            }
-            return Tensor(shape: [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth], scalars: values)
-        }
-        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
-        return rectified ? result.relu() : result
+        // Nothing will differentiate an unrecorded result: the ReLU is applied as the convolution
+        // writes its output, instead of in another pass over a new array.
+        let fused = rectified && !recorded
+        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, relu: fused)
+        return rectified && !fused ? result.relu() : result
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the
     /// derivatives of each are the other two (see `Derivatives.swift`). conv2d may take a bias,
-    /// added as the output is written.
+    /// added as the output is written, and — when the result is not recorded — a ReLU after it.
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
-                            bias: Tensor? = nil) -> Tensor {
+                            bias: Tensor? = nil, relu: Bool = false) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
@@ -105,7 +91,7 @@ extension Tensor {
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
             run = { x, w, y in
                 withOptionalPointer(to: bias?.scalars) { b in
-                    Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b)
+                    Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, relu: relu)
                 }
             }
         case .conv2dInputGradient(let g):
@@ -126,8 +112,10 @@ extension Tensor {
             }
             initialized = count
         }
-        return Tensor(shape: outputShape, scalars: values, operation: operation,
-                      inputs: [first, second] + (bias.map { [$0] } ?? []))
+        let result = Tensor(shape: outputShape, scalars: values, operation: operation,
+                            inputs: [first, second] + (bias.map { [$0] } ?? []))
+        precondition(!relu || result.operation == nil, "convolution: a recorded conv2d cannot fuse its ReLU")
+        return result
     }
 }
 
