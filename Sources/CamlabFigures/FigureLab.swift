@@ -42,8 +42,7 @@ public final class FigureLab {
 
     /// The subject as the model's normalized input [1, C, H, W].
     public func input(_ subject: Subject) -> Tensor {
-        let shape = network.architecture.input
-        return network.normalized(subject.image.tensor(channels: shape[0], height: shape[1], width: shape[2]))
+        ModelInput.tensor(subject.image, network: network).batch
     }
 
     /// Explains one subject; `classIndex` nil explains the predicted class.
@@ -67,8 +66,10 @@ public final class FigureLab {
 
     /// The feature maps A^k of a layer for one subject, [K, h, w].
     func featureMaps(_ subject: Subject, layer: String) throws -> Tensor {
-        guard network.indexOfLayer(named: layer) != nil else {
-            throw FigureError(sentenceFrom: ExplanationError.unknownLayer(layer, available: network.layerNames))
+        do {
+            _ = try network.outputSlot(of: layer)
+        } catch {
+            throw FigureError(sentenceFrom: error)
         }
         let captured = withoutGradient { network.forward(input(subject), capturing: [layer]).captured[layer]! }
         guard captured.rank == 4 else { throw FigureError(sentenceFrom: ExplanationError.notSpatial(layer)) }

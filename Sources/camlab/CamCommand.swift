@@ -1,6 +1,7 @@
 import CamlabImaging
 import ArgumentParser
 import CamlabLab
+import CamlabNN
 import CamlabMethods
 
 struct CamCommand: ParsableCommand {

@@ -44,7 +44,7 @@ private func refusal(_ body: () throws -> Void, sourceLocation: SourceLocation =
     do {
         try body()
         Issue.record("expected a ModelFileError, but nothing was thrown", sourceLocation: sourceLocation)
-    } catch let error as ModelFileError {
+    } catch let error as any Error & CustomStringConvertible where error is ModelFileError || error is NetworkError {
         let text = error.description
         // One sentence: a single full stop at the end, no line breaks.
         #expect(text.hasSuffix(".") && !text.contains("\n"), "not one sentence: \(text)", sourceLocation: sourceLocation)
@@ -126,7 +126,7 @@ private let tiny32 = Architecture(
                  .relu(name: "relu"), .globalAvgPool(name: "pool"), .linear(name: "fc", in: 2, out: 10)],
         targetLayer: "relu")
     var parameters: [String: StoredTensor] = [:]
-    for (name, shape) in architecture.parameterShapes {
+    for (name, shape) in architecture.tensorShapes {
         let count = shape.reduce(1, *)
         parameters[name] = StoredTensor(shape: shape, values: (0..<count).map { Float(sin(0.37 * Double($0) + 0.11)) })
     }
@@ -183,8 +183,11 @@ private let tiny32 = Architecture(
 }
 
 @Test func refusesOtherDTypes() {
+    let f8 = referenceEditingHeader("\"classifier.bias\":{\"dtype\":\"F32\"", "\"classifier.bias\":{\"dtype\":\"F8_E4M3\"")
+    #expect(refusal { try readModel(f8) }.contains("tensor 'classifier.bias' has dtype F8_E4M3, which camlab does not convert"))
+    // F16 data must be half as long as F32's: the span is checked against the dtype.
     let f16 = referenceEditingHeader("\"classifier.bias\":{\"dtype\":\"F32\"", "\"classifier.bias\":{\"dtype\":\"F16\"")
-    #expect(refusal { try readModel(f16) }.contains("tensor 'classifier.bias' has dtype F16; camlab-model/1 stores F32"))
+    #expect(refusal { try readModel(f16) }.contains("tensor 'classifier.bias' has shape [4], which needs 8 bytes, but its data_offsets span 16 bytes"))
     let unknown = referenceEditingHeader("\"classifier.bias\":{\"dtype\":\"F32\"", "\"classifier.bias\":{\"dtype\":\"Q32\"")
     #expect(refusal { try readModel(unknown) }.contains("tensor 'classifier.bias' has the unknown dtype 'Q32'"))
 }
@@ -224,13 +227,14 @@ private let tiny32 = Architecture(
 
 @Test func refusesMissingOrWrongMetadata() throws {
     let noMetadata = SafeTensorsFile(tensors: try referenceContents().tensors).serialized()
-    #expect(refusal { try readModel(noMetadata) }.contains("its header has no __metadata__, so it is not a camlab-model/1 file"))
+    // Without metadata it is a plain state dict, whose keys must then be a network camlab knows.
+    #expect(refusal { try readModel(noMetadata) }.contains("a plain PyTorch state dict that camlab does not recognize: its keys (the first is 'classifier.bias') are neither"))
     let noArchitecture = referenceEditingHeader("\"architecture\":", "\"architectur3\":")
     #expect(refusal { try readModel(noArchitecture) }.contains("its __metadata__ has no \"architecture\" entry"))
     let noFormat = referenceEditingHeader("\"format\":", "\"f0rmat\":")
     #expect(refusal { try readModel(noFormat) }.contains("its __metadata__ has no \"format\" entry"))
-    let wrongFormat = referenceEditingHeader("camlab-model/1", "camlab-model/2")
-    #expect(refusal { try readModel(wrongFormat) }.contains("its format is 'camlab-model/2', but camlab reads 'camlab-model/1'"))
+    let wrongFormat = referenceEditingHeader("camlab-model/1", "camlab-model/7")
+    #expect(refusal { try readModel(wrongFormat) }.contains("its format is 'camlab-model/7', but camlab reads 'camlab-model/1', 'camlab-model/2'"))
     let notString = referenceEditingHeader("\"format\":\"camlab-model/1\"", "\"format\":1")
     #expect(refusal { try readModel(notString) }.contains("the __metadata__ entry has the number 1 for \"format\", not a string"))
     let notJSON = referenceEditingHeader("\\\"input\\\": [3, 32, 32]", "\\\"input\\\": [3, 32, 32")
@@ -239,13 +243,13 @@ private let tiny32 = Architecture(
 
 @Test func refusesUnknownLayerTypes() {
     let unknown = referenceEditingHeader("maxpool2d", "avgpool2d")
-    #expect(refusal { try readModel(unknown) }.contains("layer 'features.4' has the unknown type 'avgpool2d'"))
+    #expect(refusal { try readModel(unknown) }.contains("module 'features.4' has the unknown type 'avgpool2d'"))
 }
 
 @Test func refusesMissingMisshapenAndUnexpectedParameters() throws {
     var missing = try referenceContents()
     missing.tensors["features.2.bias"] = nil
-    #expect(refusal { try readModel(missing.serialized()) }.contains("parameter 'features.2.bias' of layer 'features.2' is missing"))
+    #expect(refusal { try readModel(missing.serialized()) }.contains("tensor 'features.2.bias' of module 'features.2' is missing"))
 
     var misshapen = try referenceContents()
     misshapen.tensors["classifier.weight"]?.shape = [64, 4]
@@ -258,7 +262,7 @@ private let tiny32 = Architecture(
     var extra = try referenceContents()
     extra.tensors["features.1.weight"] = StoredTensor(shape: [1], values: [0])
     extra.tensors["aaa"] = StoredTensor(shape: [1], values: [0])
-    #expect(refusal { try readModel(extra.serialized()) }.contains("it holds the tensors 'aaa', 'features.1.weight', which no layer"))
+    #expect(refusal { try readModel(extra.serialized()) }.contains("it holds the tensors 'aaa', 'features.1.weight', which no module"))
 }
 
 @Test func refusesNonFiniteParameters() {
@@ -281,7 +285,7 @@ private let tiny32 = Architecture(
     let broken = folder + "/broken.safetensors"
     _ = FileManager.default.createFile(atPath: broken, contents: Data(referenceEditingHeader("camlab-model/1", "camlab-model/9")))
     #expect(refusal { _ = try ModelFile.read(from: broken) }
-            == "Cannot read model file '\(broken)': its format is 'camlab-model/9', but camlab reads 'camlab-model/1'.")
+            == "Cannot read model file '\(broken)': its format is 'camlab-model/9', but camlab reads 'camlab-model/1', 'camlab-model/2' and plain PyTorch state dicts.")
     #expect(refusal { _ = try SafeTensorsFile(contentsOf: folder) }.contains("it is a directory"))
 }
 
@@ -310,11 +314,24 @@ private let tiny32 = Architecture(
 
 // MARK: - Architectures
 
+/// Each v1 layer's output shape, in layer order, from the network's shape walk.
+func layerShapes(_ architecture: Architecture, input: [Int]? = nil) throws -> [[Int]] {
+    let network = try Network(architecture: architecture, seed: 0)
+    let shapes = try network.outputShapes(forInput: input ?? architecture.input)
+    return architecture.layers!.map { shapes[$0.name]! }
+}
+
+/// Every check camlab makes before running: the architecture's own, then the shape walk.
+func check(_ architecture: Architecture) throws {
+    try architecture.validate()
+    _ = try Network(architecture: architecture, seed: 0)
+}
+
 @Test func listsTheOutputShapeOfEveryLayer() throws {
-    #expect(try tiny32.outputShapes() == [[16, 32, 32], [16, 32, 32], [32, 32, 32], [32, 32, 32], [32, 16, 16],
-                                           [64, 16, 16], [64, 16, 16], [64], [4]])
-    #expect(try tiny32.outputShapes(forInput: [3, 64, 48]).prefix(5).last == [32, 32, 24])
-    #expect(refusal { _ = try tiny32.outputShapes(forInput: [1, 32, 32]) }.contains("does not fit a network for 3-channel images"))
+    #expect(try layerShapes(tiny32) == [[16, 32, 32], [16, 32, 32], [32, 32, 32], [32, 32, 32], [32, 16, 16],
+                                        [64, 16, 16], [64, 16, 16], [64], [4]])
+    #expect(try layerShapes(tiny32, input: [3, 64, 48]).prefix(5).last == [32, 32, 24])
+    #expect(refusal { _ = try layerShapes(tiny32, input: [1, 32, 32]) }.contains("expects 3 input channels but gets 1"))
 }
 
 @Test func validatesArchitecturesOfOtherShapes() throws {
@@ -338,7 +355,7 @@ private let tiny32 = Architecture(
             .linear(name: "fc2", in: 20, out: 10),
         ],
         targetLayer: "r4")
-    let shapes = try deep.outputShapes()
+    let shapes = try layerShapes(deep)
     #expect(shapes == [[8, 31, 31], [8, 31, 31], [8, 31, 31], [8, 31, 31], [8, 15, 15], [16, 15, 15], [16, 15, 15],
                        [32, 8, 8], [32, 8, 8], [32], [20], [20], [10]])
     #expect(try Architecture(jsonString: deep.jsonString) == deep)
@@ -348,7 +365,7 @@ private let tiny32 = Architecture(
         input: [1, 7, 5], mean: [0.5], std: [0.25], classes: ["a", "b"],
         layers: [.conv2d(name: "conv", in: 1, out: 2, kernel: 5), .relu(name: "act"), .globalAvgPool(name: "gap")],
         targetLayer: "conv")
-    #expect(try gray.outputShapes() == [[2, 3, 1], [2, 3, 1], [2]])
+    #expect(try layerShapes(gray) == [[2, 3, 1], [2, 3, 1], [2]])
 }
 
 @Test func refusesInvalidArchitecturesWithTheirSentence() {
@@ -358,30 +375,30 @@ private let tiny32 = Architecture(
         return architecture
     }
     let cases: [(Architecture, String)] = [
-        (variant { $0.layers[2] = .conv2d(name: "features.2", in: 8, out: 32, kernel: 3, padding: 1) },
-         "conv2d 'features.2' expects 8 input channels but gets 16"),
+        (variant { $0.layers![2] = .conv2d(name: "features.2", in: 8, out: 32, kernel: 3, padding: 1) },
+         "Conv2d 'features.2' expects 8 input channels but gets 16"),
         (variant { $0.input = [3, 1, 1] },
-         "layer 'features.4' gets a map of size 1, smaller than its kernel 2 even with padding 0"),
-        (variant { $0.layers.remove(at: 7) },
-         "linear 'classifier' gets a [64, 16, 16] feature map; camlab-model/1 does not flatten"),
-        (variant { $0.classes.removeLast() }, "the last layer has 4 outputs but there are 3 classes"),
-        (variant { $0.layers.removeLast(2) }, "the network must end in one score per class, but its last layer outputs [64, 16, 16]"),
-        (variant { $0.layers[3] = .relu(name: "features.1") }, "the layer name 'features.1' appears twice"),
-        (variant { $0.targetLayer = "features.9" }, "target_layer 'features.9' is not the name of a layer"),
-        (variant { $0.targetLayer = "gap" }, "target_layer 'gap' outputs [64], not a C×H×W feature map"),
+         "'features.4' gets a map of size 1, smaller than its 2-wide window even with padding 0"),
+        (variant { $0.layers!.remove(at: 7) },
+         "Linear 'classifier' gets a 64×16×16 map; it needs a flattened vector"),
+        (variant { $0.classes.removeLast() }, "the network has 4 outputs but there are 3 classes"),
+        (variant { $0.layers!.removeLast(2) }, "the network must end in one score per class, but it outputs 64×16×16"),
+        (variant { $0.layers![3] = .relu(name: "features.1") }, "the network has two modules named 'features.1'"),
+        (variant { $0.targetLayer = "features.9" }, "target_layer 'features.9' is not the path of a module"),
+        (variant { $0.targetLayer = "gap" }, "target_layer 'gap' outputs 64, not a C×H×W feature map"),
         (variant { $0.mean = [0, 0] }, "mean and std need 3 entries each"),
         (variant { $0.std = [1, 0, 1] }, "every std must be a finite number greater than 0"),
         (variant { $0.input = [3, 32] }, "input must be [C, H, W]"),
         (variant { $0.classes[1] = "circle" }, "the class name 'circle' appears twice"),
-        (variant { $0.layers[0] = .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, stride: 0) },
-         "conv2d 'features.0' needs in, out, kernel and stride ≥ 1 and padding ≥ 0"),
-        (variant { $0.layers.insert(.maxPool2d(name: "pool", kernel: 2), at: 8) },
-         "maxpool2d 'pool' needs a C×H×W input but gets [64]"),
-        (variant { $0.layers[0] = .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, padding: Int.max) },
-         "layer 'features.0' gets a map of size 32, smaller than its kernel 3 even with padding \(Int.max)"),
+        (variant { $0.layers![0] = .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, stride: 0) },
+         "conv2d 'features.0' needs stride and dilation of 1 to 64"),
+        (variant { $0.layers!.insert(.maxPool2d(name: "pool", kernel: 2), at: 8) },
+         "MaxPool2d 'pool' needs a C×H×W input but gets 64"),
+        (variant { $0.layers![0] = .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, padding: Int.max) },
+         "conv2d 'features.0' needs stride and dilation of 1 to 64 and padding of 0 to 64"),
     ]
     for (architecture, fragment) in cases {
-        let message = refusal { try architecture.validate() }
+        let message = refusal { try check(architecture) }
         #expect(message.contains("the architecture is invalid: " + fragment), "\(message)")
     }
 }
@@ -410,21 +427,21 @@ private let tiny32 = Architecture(
     }
     #expect(refusal { _ = try Architecture(jsonString: "{\"input\": ") }.contains("the architecture metadata is not JSON (unexpected end of text at byte 10)"))
     #expect(refusal { _ = try Architecture(jsonString: edited("\"relu\"", "\"gelu\"")) }
-            .contains("layer 'features.1' has the unknown type 'gelu'"))
+            .contains("module 'features.1' has the unknown type 'gelu'"))
     // stride defaults to 1 / padding to 0 for conv2d, and stride to kernel for maxpool2d.
     let defaults = edited("\"kernel\": 2, \"stride\": 2", "\"kernel\": 2")
         .replacingOccurrences(of: "\"kernel\": 3, \"stride\": 1, \"padding\": 1}, {\"name\": \"features.1\"",
                               with: "\"kernel\": 3}, {\"name\": \"features.1\"")
     let decoded = try? Architecture(jsonString: defaults)
-    #expect(decoded?.layers[4] == .maxPool2d(name: "features.4", kernel: 2, stride: 2))
-    #expect(decoded?.layers[0] == .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, stride: 1, padding: 0))
+    #expect(decoded?.layers?[4] == .maxPool2d(name: "features.4", kernel: 2, stride: 2))
+    #expect(decoded?.layers?[0] == .conv2d(name: "features.0", in: 3, out: 16, kernel: 3, stride: 1, padding: 0))
 }
 
 @Test func checkingInMemorySaysUseAndWritingSaysWrite() {
     var architecture = tiny32
     architecture.targetLayer = "nowhere"
     #expect(refusal { try architecture.validate() }
-            == "Cannot use the model: the architecture is invalid: target_layer 'nowhere' is not the name of a layer.")
+            == "Cannot use the model: the architecture is invalid: target_layer 'nowhere' is not the path of a module.")
 }
 
 @Test func mutatedAndTruncatedFilesThrowInsteadOfTrapping() {

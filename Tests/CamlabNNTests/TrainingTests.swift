@@ -171,16 +171,18 @@ struct LessonRecipeTests {
     }
 }
 
-/// The network runs a convolution and its ReLU as one step; the result is that of the layers one
+/// The network runs a convolution and its ReLU as one step; the result is that of the modules one
 /// by one, with and without recording.
-@Test func runningTheNetworkEqualsRunningItsLayersOneByOne() throws {
+@Test func runningTheNetworkEqualsRunningItsModulesOneByOne() throws {
     let network = try tinyNetwork()
     let input = brightnessData(count: 4).images
-    let layerByLayer = network.layers.reduce(input) { activation, layer in layer(activation) }
+    let layerByLayer = network.leaves.reduce(input) { activation, layer in layer.apply(activation, .evaluation) }
     #expect(network(input).scalars == layerByLayer.scalars)
     #expect(withoutGradient { network(input) }.scalars == layerByLayer.scalars)
-    // Starting at the ReLU (Ablation-CAM re-runs from a layer on): no pair to join there.
-    let convolved = network.layers[0](input)
-    #expect(withoutGradient { network.run(convolved, from: 1) }.scalars
-            == network.layers.dropFirst().reduce(convolved) { activation, layer in layer(activation) }.scalars)
+    // Replacing the first module's output re-runs only what follows it.
+    let first = network.leaves[0].path
+    let convolved = network.leaves[0].apply(input, .evaluation)
+    let pass = try network.forwardPass(input, capturing: [], rerunnable: [first])
+    #expect(withoutGradient { pass.rerun(replacingOutputOf: first, with: convolved.sliced(alongAxis: 0, range: 1..<2), image: 1) }.scalars
+            == Array(layerByLayer.scalars[(layerByLayer.count / 4)..<(layerByLayer.count / 2)]))
 }

@@ -52,17 +52,18 @@ public struct EquationCheck {
         let head = try Self.head(of: network)
         switch name {
         case .eq1:
-            let (output, captured) = withoutGradient { network.forward(input, capturing: [head.pool.name]) }
-            let f = captured[head.pool.name]!.scalars
+            let values = withoutGradient { network.run(input, keeping: [head.features]) }
+            let (output, f) = (values[network.program.output]!, values[head.features]!.scalars)
             let w = Self.row(c, of: head.classifier.weight)
-            let sum = zip(w, f).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } + Double(head.classifier.bias.scalars[c])
+            let bias = Double(head.classifier.bias?.scalars[c] ?? 0)
+            let sum = zip(w, f).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } + bias
             rows = [Row(label: "y^\(c) (the network's logit)  vs  Σ_k w_k F^k + b", left: Double(output.scalars[c]), right: sum)]
             tolerance = 1e-4 * Swift.max(1, Swift.abs(sum))
             expectedToHold = true
-            notes = ["\(f.count) GAP outputs F^k, \(w.count) weights w_k^\(c); bias b^\(c) = \(Self.format(Double(head.classifier.bias.scalars[c])))."]
+            notes = ["\(f.count) GAP outputs F^k, \(w.count) weights w_k^\(c); bias b^\(c) = \(Self.format(bias))."]
         case .eq2:
-            let (output, captured) = network.forward(input, capturing: [head.pool.name])
-            let f = captured[head.pool.name]!
+            let values = network.run(input, keeping: [head.features])
+            let (output, f) = (values[network.program.output]!, values[head.features]!)
             let g = gradient(of: output.sliced(alongAxis: 1, range: c..<(c + 1)).sum(), withRespectTo: f).scalars
             let w = Self.row(c, of: head.classifier.weight)
             rows = (0..<Swift.min(w.count, 8)).map { k in Row(label: "∂y/∂F^\(k)  vs  w_\(k)", left: Double(g[k]), right: Double(w[k])) }
@@ -146,12 +147,11 @@ public struct EquationCheck {
         }
     }
 
-    /// The global-average-pooling layer and the linear classifier after it.
-    static func head(of network: Network) throws -> (pool: GlobalAvgPool, classifier: Linear) {
-        guard let index = network.layers.lastIndex(where: { $0 is GlobalAvgPool }), index + 1 < network.layers.count,
-              let classifier = network.layers[index + 1] as? Linear, let pool = network.layers[index] as? GlobalAvgPool
+    /// The slot of the global-average-pooling outputs F and the linear classifier after them.
+    static func head(of network: Network) throws -> (features: Int, classifier: Linear) {
+        guard let head = network.globalPoolingHead(after: network.architecture.targetLayer)
         else { throw ExplanationError.needsGlobalAveragePooling(network.architecture.targetLayer) }
-        return (pool, classifier)
+        return head
     }
 
     static func row(_ c: Int, of weight: Tensor) -> [Float] {

@@ -25,15 +25,12 @@ public struct CAM: WeightedCAMMethod {
         withoutGradient { pass.activations.globalAveragePooled() }
     }
 
-    /// The linear layer that GAP feeds, provided only ReLUs stand between A and the GAP layer
-    /// (ReLU of a ReLU output changes nothing).
+    /// The linear layer that GAP feeds (ReLUs may stand between A and the GAP only when A is a
+    /// ReLU's output, since a ReLU of a ReLU output changes nothing).
     static func classifier(after pass: LayerPass) throws -> Linear {
-        let following = pass.network.layers[(pass.layerIndex + 1)...]
-        let passThrough = following.prefix { $0 is ReLU }
-        let rest = following.dropFirst(passThrough.count)
-        guard rest.count == 2, rest.first is GlobalAvgPool, let linear = rest.last as? Linear,
-              passThrough.isEmpty || pass.network.layers[pass.layerIndex] is ReLU
-        else { throw ExplanationError.needsGlobalAveragePooling(pass.layerName) }
+        guard let linear = pass.network.globalPoolingClassifier(after: pass.layerName) else {
+            throw ExplanationError.needsGlobalAveragePooling(pass.layerName)
+        }
         return linear
     }
 }

@@ -48,6 +48,11 @@ public struct Explainer {
             throw ExplanationError.wrongInputShape(got: input.shape, expected: expected)
         }
         guard input.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("input image") }
+        do {
+            _ = try network.outputShapes(forInput: Array(input.shape[1...]))   // said before anything runs
+        } catch let error as NetworkError {
+            throw ExplanationError.network(error)
+        }
         for c in request.classes ?? [] where c < 0 || c >= network.classes.count {
             throw ExplanationError.unknownClass(String(c), available: network.classes)
         }

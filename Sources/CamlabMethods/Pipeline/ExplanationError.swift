@@ -1,3 +1,5 @@
+import CamlabNN
+
 /// Why an explanation cannot be made, in one sentence a user can act on.
 public enum ExplanationError: Error, CustomStringConvertible, Equatable {
     case unknownMethod(String, suggestion: String?)
@@ -7,6 +9,8 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
     case needsGlobalAveragePooling(String)
     case notFinite(String)
     case wrongInputShape(got: [Int], expected: [Int])
+    /// A sentence from the network (an unknown or repeatedly called module, an input that does not fit).
+    case network(NetworkError)
 
     public var description: String {
         switch self {
@@ -14,17 +18,19 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
             return "Unknown method '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
                 + (suggestion == nil ? " Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", "))." : "")
         case let .unknownLayer(name, available):
-            return "The model has no layer '\(name)'; its layers are \(available.joined(separator: ", "))."
+            return NetworkError.unknownModule(name, available: available).description
         case let .notSpatial(name):
             return "Layer '\(name)' does not output feature maps (N×K×h×w), so it cannot be explained spatially; choose a convolutional, ReLU or pooling layer."
         case let .unknownClass(name, available):
             return "The model has no class '\(name)'; its classes are \(available.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))."
         case let .needsGlobalAveragePooling(name):
-            return "CAM needs the explained layer to feed global average pooling and then the classifier directly, and '\(name)' does not; Grad-CAM generalizes CAM to any layer."
+            return "CAM needs the explained layer to feed global average pooling and then the classifier directly, and '\(name)' does not (GAP imposes this restriction on the architecture); Grad-CAM generalizes CAM to any layer."
         case let .notFinite(what):
             return "The \(what) contains NaN or infinite values, so no explanation can be computed."
         case let .wrongInputShape(got, expected):
             return "The input has shape \(got) but the model expects images of shape \(expected)."
+        case let .network(error):
+            return error.description
         }
     }
 }

@@ -11,7 +11,6 @@ public final class LayerPass {
     /// The normalized input batch [N, C, H, W].
     public let input: Tensor
     public let layerName: String
-    public let layerIndex: Int
     /// The explained class of each image.
     public let classes: [Int]
     public let target: ExplanationTarget
@@ -21,18 +20,21 @@ public final class LayerPass {
     public let logits: Tensor
     /// y = Σ_n target(y_n, c_n), recorded.
     let score: Tensor
+    /// The forward pass, kept for re-running what follows the layer (Ablation-CAM).
+    let forward: ForwardPass
 
     public init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
-        guard let index = network.indexOfLayer(named: layerName) else {
-            throw ExplanationError.unknownLayer(layerName, available: network.layerNames)
-        }
         self.network = network
         self.input = input
         self.layerName = layerName
-        self.layerIndex = index
         self.target = target
-        let (output, captured) = network.forward(input, capturing: [layerName])
-        guard let activations = captured[layerName], activations.rank == 4 else {
+        do {
+            forward = try network.forwardPass(input, capturing: [layerName], rerunnable: [layerName])
+        } catch let error as NetworkError {
+            throw ExplanationError.network(error)
+        }
+        let output = forward.output
+        guard let activations = forward.captured[layerName], activations.rank == 4 else {
             throw ExplanationError.notSpatial(layerName)
         }
         self.activations = activations
@@ -52,9 +54,9 @@ public final class LayerPass {
     }
 
     /// The network's score for the target of image n, after replacing the explained layer's output
-    /// by `replacement` [M, K, h, w] — one score per row; only the layers after it are re-run.
+    /// by `replacement` [M, K, h, w] — one score per row; only what depends on the layer is re-run.
     func scoresAfterReplacingLayer(with replacement: Tensor, image n: Int) -> [Float] {
-        targetValues(withoutGradient { network.run(replacement, from: layerIndex + 1) }, image: n)
+        targetValues(withoutGradient { forward.rerun(replacingOutputOf: layerName, with: replacement, image: n) }, image: n)
     }
 
     /// The network's target scores for a batch of (already normalized) inputs, for image n's class.

@@ -1,28 +1,38 @@
-/// A camlab-model/1 file: a safetensors file whose metadata holds `format` and an
-/// `architecture` JSON document, and whose tensors are exactly that architecture's parameters.
+/// A model file: a safetensors file holding a network's tensors and, in its metadata, what the
+/// network is.
 ///
-/// The same file opens in PyTorch with `safetensors.torch.load_file`; the parameter names and
-/// shapes are those of an `nn.Sequential` state dict.
+/// - camlab-model/2: `format` and an `architecture` JSON document with the module tree.
+/// - camlab-model/1: the same with a flat list of layers; every such file still opens.
+/// - A plain PyTorch state dict (`save_file(model.state_dict(), …)`, no camlab metadata): the
+///   architecture is recognized from the keys and shapes (`StateDictLayout`).
+///
+/// The tensors are named as in PyTorch's state dicts, so the same file opens in PyTorch with
+/// `safetensors.torch.load_file` and `load_state_dict`.
 public struct ModelFile {
-    /// The `format` metadata value of every file this version reads and writes.
-    public static let format = "camlab-model/1"
+    /// The `format` metadata value of the files camlab writes for networks version 1 cannot hold.
+    public static let format = "camlab-model/2"
+    /// The format of flat conv/ReLU/pool/GAP/linear networks, still written for them.
+    public static let formatVersion1 = "camlab-model/1"
 
-    /// The network the parameters belong to.
+    /// The network the tensors belong to.
     public var architecture: Architecture
-    /// `<layer name>.weight` and `<layer name>.bias` for every conv2d and linear layer.
+    /// Every tensor of the state dict by key: parameters and buffers (BatchNorm's statistics).
     public var parameters: [String: StoredTensor]
+    /// What the file was: its camlab format, or what its plain state dict was recognized as.
+    public var origin: String
 
-    /// Creates a model from an architecture and its parameters (checked by `validate()` and `write(to:)`).
-    public init(architecture: Architecture, parameters: [String: StoredTensor]) {
+    /// Creates a model from an architecture and its tensors (checked by `validate()` and `write(to:)`).
+    public init(architecture: Architecture, parameters: [String: StoredTensor], origin: String? = nil) {
         self.architecture = architecture
         self.parameters = parameters
+        self.origin = origin ?? architecture.format
     }
 
     /// Reads and checks the model file at `path`.
     ///
     /// - Throws: `ModelFileError` naming `path`, for a malformed safetensors container, a
-    ///   missing or wrong `format`, an invalid architecture, a missing, misshapen or non-finite
-    ///   parameter, or a tensor no layer uses.
+    ///   wrong `format`, an invalid architecture, an unrecognized state dict, a missing,
+    ///   misshapen or non-finite tensor, or a tensor no module uses.
     public static func read(from path: String) throws -> ModelFile {
         do {
             return try ModelFile(safeTensors: SafeTensorsFile(contentsOf: path))
@@ -31,50 +41,68 @@ public struct ModelFile {
         }
     }
 
-    /// Interprets parsed safetensors contents as a camlab-model/1 model, checking everything
-    /// `read(from:)` checks.
+    /// Interprets parsed safetensors contents as a model, checking everything `read(from:)` checks.
     public init(safeTensors file: SafeTensorsFile) throws {
-        if file.metadata.isEmpty { throw ModelFileError(.missingMetadata(key: nil)) }
-        guard let format = file.metadata["format"] else { throw ModelFileError(.missingMetadata(key: "format")) }
-        guard format == Self.format else { throw ModelFileError(.wrongFormat(format)) }
-        guard let architectureText = file.metadata["architecture"] else {
-            throw ModelFileError(.missingMetadata(key: "architecture"))
+        let format = file.metadata["format"]
+        if format == Self.format || format == Self.formatVersion1 {
+            guard let architectureText = file.metadata["architecture"] else {
+                throw ModelFileError(.missingMetadata(key: "architecture"))
+            }
+            self.init(architecture: try Architecture(jsonString: architectureText), parameters: file.tensors, origin: format)
+            if let format, format != architecture.format && format == Self.formatVersion1 && architecture.layers == nil {
+                throw ModelFileError(.wrongFormat(format))
+            }
+        } else if let format, format.hasPrefix("camlab-model/") {
+            throw ModelFileError(.wrongFormat(format))
+        } else if format == nil && file.metadata["architecture"] != nil {
+            throw ModelFileError(.missingMetadata(key: "format"))
+        } else {
+            try self.init(stateDict: file.tensors, metadata: file.metadata)
         }
-        self.init(architecture: try Architecture(jsonString: architectureText), parameters: file.tensors)
         try validate()
     }
 
-    /// Checks the architecture, then that the parameters are exactly the architecture's, with
+    /// A plain PyTorch state dict, its architecture recognized from its keys and shapes.
+    public init(stateDict tensors: [String: StoredTensor], metadata: [String: String] = [:]) throws {
+        let (architecture, recognized) = try StateDictLayout.architecture(of: tensors.mapValues(\.shape), metadata: metadata)
+        var parameters = tensors
+        // torchvision's oldest checkpoints have no num_batches_tracked; PyTorch starts it at 0.
+        for (name, shape) in architecture.tensorShapes where parameters[name] == nil {
+            parameters[name] = StoredTensor(shape: shape, values: [0])
+        }
+        self.init(architecture: architecture, parameters: parameters, origin: "a plain PyTorch state dict, recognized as " + recognized)
+    }
+
+    /// Checks the architecture, then that the tensors are exactly the architecture's, with
     /// PyTorch's shapes and finite values.
     ///
     /// - Throws: `ModelFileError` (without a file name) describing the first problem found.
     public func validate() throws {
         try architecture.validate()
-        for layer in architecture.layers {
-            for (name, expectedShape) in layer.parameterShapes {
-                guard let tensor = parameters[name] else {
-                    throw ModelFileError(file: nil, operation: .checking, .missingParameter(tensor: name, layer: layer.name))
-                }
-                guard tensor.shape == expectedShape else {
-                    throw ModelFileError(file: nil, operation: .checking, .parameterShapeMismatch(tensor: name, expected: expectedShape, actual: tensor.shape))
-                }
-                guard tensor.values.count == tensor.elementCount else {
-                    throw ModelFileError(file: nil, operation: .checking, .valueCountMismatch(tensor: name, shape: tensor.shape, valueCount: tensor.values.count))
-                }
-                if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
-                    throw ModelFileError(file: nil, operation: .checking, .nonFiniteValue(tensor: name, index: index, value: "\(tensor.values[index])"))
-                }
+        for (name, expectedShape) in architecture.tensorShapes {
+            let module = String(name[..<(name.lastIndex(of: ".") ?? name.startIndex)])
+            guard let tensor = parameters[name] else {
+                throw ModelFileError(file: nil, operation: .checking, .missingParameter(tensor: name, layer: module))
+            }
+            guard tensor.shape == expectedShape else {
+                throw ModelFileError(file: nil, operation: .checking, .parameterShapeMismatch(tensor: name, expected: expectedShape, actual: tensor.shape))
+            }
+            guard tensor.values.count == tensor.elementCount else {
+                throw ModelFileError(file: nil, operation: .checking, .valueCountMismatch(tensor: name, shape: tensor.shape, valueCount: tensor.values.count))
+            }
+            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelFileError(file: nil, operation: .checking, .nonFiniteValue(tensor: name, index: index, value: "\(tensor.values[index])"))
             }
         }
-        let expected = Set(architecture.parameterShapes.map(\.name))
+        let expected = Set(architecture.tensorShapes.map(\.name))
         let unexpected = parameters.keys.filter { !expected.contains($0) }.sorted()
         if !unexpected.isEmpty { throw ModelFileError(file: nil, operation: .checking, .unexpectedTensors(unexpected)) }
     }
 
-    /// The safetensors contents of this model: its parameters, `format` and `architecture`.
+    /// The safetensors contents of this model: its tensors, `format` and `architecture`.
     public var safeTensorsFile: SafeTensorsFile {
         SafeTensorsFile(tensors: parameters,
-                        metadata: ["format": Self.format, "architecture": architecture.jsonString])
+                        metadata: ["format": architecture.format, "architecture": architecture.jsonString])
     }
 
     /// Checks the model, then writes it atomically (temporary file in the same folder, renamed

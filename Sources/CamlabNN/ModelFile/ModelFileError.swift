@@ -66,6 +66,8 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
         case unexpectedTensors([String])
         /// `value` is how the value prints: `nan`, `inf` or `-inf`.
         case nonFiniteValue(tensor: String, index: Int, value: String)
+        /// A state dict without camlab metadata whose keys match no layout camlab knows.
+        case unrecognizedStateDict(reason: String)
     }
 
     /// One sentence: what was being done, to which file, and what is wrong.
@@ -111,7 +113,7 @@ extension ModelFileError.Problem {
         case let .malformedTensorEntry(tensor, reason):
             return "the header entry for tensor '\(tensor)' \(reason)"
         case let .unsupportedDType(tensor, dtype):
-            return "tensor '\(tensor)' has dtype \(dtype); camlab-model/1 stores F32"
+            return "tensor '\(tensor)' has dtype \(dtype), which camlab does not convert (it reads F32, F16, BF16, F64 and integer tensors)"
         case let .unknownDType(tensor, dtype):
             return "tensor '\(tensor)' has the unknown dtype '\(dtype)', which is not a safetensors dtype"
         case let .dataLengthMismatch(tensor, dims, expectedBytes, actualBytes):
@@ -128,26 +130,31 @@ extension ModelFileError.Problem {
             return "the __metadata__ entry \(reason)"
         case let .missingMetadata(key):
             if let key {
-                return "its __metadata__ has no \"\(key)\" entry, so it is not a camlab-model/1 file"
+                return "its __metadata__ has no \"\(key)\" entry, so it is not a camlab model file"
             }
             return "its header has no __metadata__, so it is not a camlab-model/1 file"
         case let .wrongFormat(format):
-            return "its format is '\(format)', but camlab reads 'camlab-model/1'"
+            return "its format is '\(format)', but camlab reads 'camlab-model/1', 'camlab-model/2' and plain PyTorch state dicts"
         case let .architectureNotJSON(reason):
             return "the architecture metadata is not JSON (\(reason))"
         case let .unknownLayerType(layer, type):
-            return "layer '\(layer)' has the unknown type '\(type)' (camlab-model/1 knows conv2d, relu, maxpool2d, global_avg_pool and linear)"
+            return "module '\(layer)' has the unknown type '\(type)' (camlab knows conv2d, batchnorm2d, relu, maxpool2d, avgpool2d, adaptive_avgpool2d, global_avg_pool, flatten, linear, dropout, identity, sequential, basic_block, bottleneck, resnet and vgg)"
         case let .invalidArchitecture(reason):
             return "the architecture is invalid: \(reason)"
         case let .missingParameter(tensor, layer):
-            return "parameter '\(tensor)' of layer '\(layer)' is missing"
+            return "tensor '\(tensor)' of module '\(layer)' is missing"
         case let .parameterShapeMismatch(tensor, expected, actual):
             return "parameter '\(tensor)' has shape \(shape(actual)), but the architecture needs \(shape(expected))"
-        case let .unexpectedTensors(names):
-            let list = names.map { "'\($0)'" }.joined(separator: ", ")
+        case let .unexpectedTensors(allNames):
+            // A hostile header may name thousands: a few say enough.
+            let names = Array(allNames.prefix(5))
+            let more = allNames.count > names.count ? " and \(allNames.count - names.count) more" : ""
+            let list = names.map { "'\($0)'" }.joined(separator: ", ") + more
             return names.count == 1
-                ? "it holds the tensor \(list), which no layer of the architecture uses"
-                : "it holds the tensors \(list), which no layer of the architecture uses"
+                ? "it holds the tensor \(list), which no module of the architecture uses"
+                : "it holds the tensors \(list), which no module of the architecture uses"
+        case let .unrecognizedStateDict(reason):
+            return "it is a plain PyTorch state dict that camlab does not recognize: \(reason)"
         case let .nonFiniteValue(tensor, index, value):
             return "parameter '\(tensor)' holds \(value) at flat index \(index); parameters must be finite"
         }

@@ -34,17 +34,25 @@ public struct StoredTensor: Equatable, Sendable {
 ///
 /// Layout: an 8-byte little-endian header length N, N bytes of JSON, then the tensor bytes,
 /// little-endian and row-major, at `data_offsets` relative to the end of the header.
-/// Only F32 data is read; the other standard dtypes are recognized so the error can name them.
+/// F32 is read as is; F16, BF16, F64 and the integer and Boolean dtypes (PyTorch writes
+/// `num_batches_tracked` as I64) are converted to Float32; the 8-bit and smaller float formats
+/// are recognized so the error can name them.
 public struct SafeTensorsFile {
     /// The tensors by name.
     public var tensors: [String: StoredTensor]
     /// The `__metadata__` map (empty when the file has none).
     public var metadata: [String: String]
 
-    /// The dtype names the safetensors format defines; only `F32` is read.
+    /// The dtype names the safetensors format defines.
     public static let standardDTypes: Set<String> = [
         "BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64",
         "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
+    ]
+
+    /// Bytes per element of the dtypes camlab converts to Float32.
+    static let convertibleDTypes: [String: Int] = [
+        "F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+        "U16": 2, "U32": 4, "U64": 8,
     ]
 
     /// Creates a file's contents from tensors and metadata.
@@ -93,7 +101,7 @@ public struct SafeTensorsFile {
 
         let dataByteCount = bytes.count - headerEnd
         var metadata: [String: String] = [:]
-        var entries: [(name: String, begin: Int, end: Int, shape: [Int])] = []
+        var entries: [(name: String, begin: Int, end: Int, shape: [Int], dtype: String)] = []
         for (name, value) in members {
             if name == "__metadata__" {
                 metadata = try Self.parseMetadata(value)
@@ -108,15 +116,15 @@ public struct SafeTensorsFile {
                 throw ModelFileError(.offsetsOutsideData(
                     tensor: name, begin: entry.begin, end: entry.end, dataByteCount: dataByteCount))
             }
-            // 4 bytes per F32 value; an overflowing product cannot match any real span.
+            // An overflowing product cannot match any real span.
             let (expectedBytes, overflow) = (StoredTensor.elementCount(of: entry.shape) ?? Int.max)
-                .multipliedReportingOverflow(by: 4)
+                .multipliedReportingOverflow(by: Self.convertibleDTypes[entry.dtype]!)
             guard !overflow, expectedBytes == entry.end - entry.begin else {
                 throw ModelFileError(.dataLengthMismatch(
                     tensor: name, shape: entry.shape,
                     expectedBytes: overflow ? Int.max : expectedBytes, actualBytes: entry.end - entry.begin))
             }
-            entries.append((name, entry.begin, entry.end, entry.shape))
+            entries.append((name, entry.begin, entry.end, entry.shape, entry.dtype))
         }
 
         // Sorted by start, each tensor must begin where the previous one ended (no overlap, no gap).
@@ -140,13 +148,7 @@ public struct SafeTensorsFile {
 
         var tensors: [String: StoredTensor] = [:]
         for entry in entries {
-            let start = headerEnd + entry.begin
-            let values = (0..<(entry.end - entry.begin) / 4).map { index -> Float in
-                let offset = start + 4 * index
-                let bits = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                    | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
-                return Float(bitPattern: bits)
-            }
+            let values = Self.floats(bytes[(headerEnd + entry.begin)..<(headerEnd + entry.end)], dtype: entry.dtype)
             tensors[entry.name] = StoredTensor(shape: entry.shape, values: values)
         }
         self.init(tensors: tensors, metadata: metadata)
@@ -234,13 +236,39 @@ public struct SafeTensorsFile {
         return metadata
     }
 
-    private static func parseEntry(name: String, value: ModelFileJSON) throws -> (begin: Int, end: Int, shape: [Int]) {
+    /// Little-endian values of `dtype` as Float32 (rounded to nearest, as PyTorch's `.float()`).
+    static func floats(_ bytes: ArraySlice<UInt8>, dtype: String) -> [Float] {
+        let size = convertibleDTypes[dtype]!
+        let start = bytes.startIndex
+        func word(_ index: Int) -> UInt64 {
+            var value: UInt64 = 0
+            for byte in (0..<size).reversed() { value = value << 8 | UInt64(bytes[start + index * size + byte]) }
+            return value
+        }
+        return (0..<(bytes.count / size)).map { index -> Float in
+            let bits = word(index)
+            switch dtype {
+            case "F32": return Float(bitPattern: UInt32(bits))
+            case "F64": return Float(Double(bitPattern: bits))
+            case "F16": return Float(Float16(bitPattern: UInt16(bits)))
+            case "BF16": return Float(bitPattern: UInt32(bits) << 16)
+            case "I64": return Float(Int64(bitPattern: bits))
+            case "I32": return Float(Int32(bitPattern: UInt32(bits)))
+            case "I16": return Float(Int16(bitPattern: UInt16(bits)))
+            case "I8": return Float(Int8(bitPattern: UInt8(bits)))
+            case "BOOL": return bits == 0 ? 0 : 1
+            default: return Float(bits)   // U8, U16, U32, U64
+            }
+        }
+    }
+
+    private static func parseEntry(name: String, value: ModelFileJSON) throws -> (begin: Int, end: Int, shape: [Int], dtype: String) {
         func malformed(_ reason: String) -> ModelFileError {
             ModelFileError(.malformedTensorEntry(tensor: name, reason: reason))
         }
         guard case .object = value else { throw malformed("is \(value.kindName), not an object") }
         guard case let .string(dtype)? = value["dtype"] else { throw malformed("has no \"dtype\" string") }
-        guard dtype == "F32" else {
+        guard convertibleDTypes[dtype] != nil else {
             throw ModelFileError(standardDTypes.contains(dtype)
                 ? .unsupportedDType(tensor: name, dtype: dtype)
                 : .unknownDType(tensor: name, dtype: dtype))
@@ -263,7 +291,7 @@ public struct SafeTensorsFile {
             }
             bounds.append(position)
         }
-        return (bounds[0], bounds[1], shape)
+        return (bounds[0], bounds[1], shape, dtype)
     }
 
     // MARK: - File system

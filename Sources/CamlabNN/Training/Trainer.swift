@@ -30,6 +30,9 @@ public struct Trainer {
         guard Array(data.images.shape[1...]) == expected else {
             throw TrainingError.imageShapeMismatch(expected: expected, actual: Array(data.images.shape[1...]))
         }
+        if let dropout = network.leaves.first(where: { ($0 as? PassThrough)?.probability ?? 0 > 0 }) {
+            throw TrainingError.unsupportedModule(dropout.path, reason: "dropout is an identity in camlab, so training with it would not be PyTorch's training")
+        }
         AllocatorTuning.keepFreedMemoryForReuse()
         var optimizer = options.makeOptimizer()
         // The shuffle has its own stream, so changing the initialization never changes the order.
@@ -80,11 +83,17 @@ public struct Trainer {
     func trainingStep(_ network: Network, images: Tensor, labels: [Int], optimizer: inout any Optimizer,
                       epoch: Int, batch: Int) throws -> (loss: Double, correct: Int) {
         let parameters = network.parameters.map(\.tensor)
-        let logits = network(network.normalized(images))
+        // model.train(): BatchNorm normalizes with the batch's statistics, which then update its
+        // running ones (after the step, so a NaN loss leaves the network as it was).
+        let context = RunContext(training: true)
+        let logits = network.program.run(network.normalized(images), context: context)[network.program.output]!
         let loss = logits.crossEntropy(labels: labels)
         guard loss.scalar.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batch) }
         let parameterGradients = gradients(of: loss, withRespectTo: parameters)
         optimizer.step(network, gradients: parameterGradients)
+        for (batchNorm, mean, variance) in context.batchStatistics {
+            batchNorm.updateRunningStatistics(mean: mean, variance: variance)
+        }
         let predictions = logits.argmaxAlongLastAxis()
         let correct = zip(predictions, labels).filter { $0 == $1 }.count
         return (Double(loss.scalar), correct)

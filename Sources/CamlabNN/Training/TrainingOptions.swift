@@ -56,6 +56,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, batch: Int)
     case noImages
     case imageShapeMismatch(expected: [Int], actual: [Int])
+    case unsupportedModule(String, reason: String)
 
     public var description: String {
         switch self {
@@ -67,6 +68,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "cannot train: there are no images."
         case let .imageShapeMismatch(expected, actual):
             return "cannot train: the images are \(actual) but the network takes \(expected)."
+        case let .unsupportedModule(path, reason):
+            return "cannot train '\(path)': \(reason)."
         }
     }
 }

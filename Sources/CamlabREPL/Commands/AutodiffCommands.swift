@@ -1,5 +1,6 @@
 import CamlabCore
 import CamlabLab
+import CamlabNN
 import Foundation
 
 /// Lesson 1's commands: a small graph, its backward pass, gradients checked against finite

@@ -8,7 +8,6 @@ import CamlabNN
 struct LayerProbe {
     let network: Network
     let layerName: String
-    let layerIndex: Int
     /// The explained class c.
     let classIndex: Int
     /// A, [1, K, h, w].
@@ -20,14 +19,17 @@ struct LayerProbe {
     init(lab: Lab) throws {
         network = try lab.network()
         let image = try lab.image()
-        let architecture = network.architecture
-        input = network.normalized(image.picture.tensor(channels: architecture.input[0], height: architecture.input[1],
-                                                        width: architecture.input[2]))
+        input = try image.modelInput(for: network).batch
         layerName = lab.layerName(in: network)
-        guard let index = network.indexOfLayer(named: layerName) else { throw CommandError.message("The model has no layer '\(layerName)'.") }
-        layerIndex = index
-        let (output, captured) = network.forward(input, capturing: [layerName])
-        guard let a = captured[layerName], a.rank == 4 else {
+        let pass: ForwardPass
+        do {
+            _ = try network.outputShapes(forInput: Array(input.shape.dropFirst()))
+            pass = try network.forwardPass(input, capturing: [layerName])
+        } catch let error as NetworkError {
+            throw CommandError.message(error.description)
+        }
+        let output = pass.output
+        guard let a = pass.captured[layerName], a.rank == 4 else {
             throw CommandError.message("Layer '\(layerName)' does not output feature maps; choose a convolution, ReLU or pooling layer with 'layer'.")
         }
         activations = a
@@ -60,12 +62,8 @@ struct LayerProbe {
     /// The classifier fed by GAP right after this layer (only ReLUs between), or an error saying why
     /// CAM's equation does not apply here.
     func classifier() throws -> Linear {
-        let following = network.layers[(layerIndex + 1)...]
-        let passThrough = following.prefix { $0 is ReLU }
-        let rest = following.dropFirst(passThrough.count)
-        guard rest.count == 2, rest.first is GlobalAvgPool, let linear = rest.last as? Linear,
-              passThrough.isEmpty || network.layers[layerIndex] is ReLU else {
-            throw CommandError.message("Layer '\(layerName)' does not feed global average pooling and the classifier directly, so y^c = Σ_k w_k^c F^k + b^c does not hold there; try 'layer auto'.")
+        guard let linear = network.globalPoolingClassifier(after: layerName) else {
+            throw CommandError.message("Layer '\(layerName)' does not feed global average pooling and the classifier directly, so y^c = Σ_k w_k^c F^k + b^c does not hold there (GAP imposes this restriction on the architecture); try 'layer auto', or Grad-CAM, which needs no such layer.")
         }
         return linear
     }
@@ -74,7 +72,7 @@ struct LayerProbe {
     func classWeights() throws -> (weights: [Float], bias: Float) {
         let linear = try classifier()
         let width = linear.weight.shape[1]
-        return (Array(linear.weight.scalars[(classIndex * width)..<((classIndex + 1) * width)]), linear.bias.scalars[classIndex])
+        return (Array(linear.weight.scalars[(classIndex * width)..<((classIndex + 1) * width)]), linear.bias?.scalars[classIndex] ?? 0)
     }
 
     /// The heading every probe command starts with.

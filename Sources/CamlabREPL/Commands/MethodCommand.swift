@@ -2,6 +2,7 @@ import CamlabCore
 import CamlabData
 import CamlabImaging
 import CamlabLab
+import CamlabNN
 import CamlabMethods
 
 /// `gradcam`, `cam`, … : one command per method, a heatmap of the current image in the terminal.

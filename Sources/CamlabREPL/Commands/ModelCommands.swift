@@ -7,10 +7,12 @@ import Foundation
 struct ModelCommand: Command {
     let name = "model"
     let usage = "model [PATH]"
-    let summary = "Load a camlab-model/1 file, or describe the current model layer by layer."
+    let summary = "Load a model (camlab-model/1 or /2, or a torchvision state dict), or describe the current one."
     let details = """
-        Without PATH: each layer with its output shape and parameter count, the classes, and the
-        target layer the methods explain by default. The shapes are those of one image (N = 1).
+        PATH is a .safetensors file: one camlab wrote, or a plain PyTorch state dict of a
+        torchvision ResNet or VGG (save_file(model.state_dict(), PATH)). Without PATH: the module
+        tree two levels deep with each module's output shape for the current image, its parameter
+        count and where CAM applies; 'layers' shows every module.
         """
     let topic = CommandTopic.model
 
@@ -27,23 +29,46 @@ struct ModelCommand: Command {
             lab.reloadModel()
         }
         let network = try lab.network()
-        let architecture = network.architecture
-        let shapes = try architecture.outputShapes()
-        var lines = [lab.terminal.bold("Model \(lab.state.modelPath)"),
-                     "input \(architecture.input.map(String.init).joined(separator: "×")) (channels × height × width)"]
-        lines.append(padded("layer", 14) + padded("type", 18) + padded("output", 16) + "parameters")
-        for (layer, shape) in zip(network.layers, shapes) {
-            let count = layer.parameters.reduce(0) { $0 + $1.tensor.count }
-            let type = architecture.layers.first { $0.name == layer.name }?.typeName ?? "?"
-            let marker = layer.name == lab.layerName(in: network) ? "  ← explained layer" : ""
-            lines.append(padded(layer.name, 14) + padded(type, 18) + padded(shape.map(String.init).joined(separator: "×"), 16)
-                         + rightAligned(String(count), 10) + marker)
-        }
+        let summary = try ModelSummary(network: network, inputShape: try lab.inputShape(for: network))
+        let input = summary.inputShape.map(String.init).joined(separator: "×")
+        var lines = [lab.terminal.bold("Model \(lab.state.modelPath)"), "input \(input) (channels × height × width, the current image)"]
+        lines += summary.lines(terminal: lab.terminal, maxDepth: 2, marking: lab.layerName(in: network))
+        lines.append(summary.totals)
+        if summary.rows.contains(where: { $0.depth >= 2 }) { lines.append(lab.terminal.dim("'layers' lists every module; 'layers layer4' those under one.")) }
+        lines.append("classes " + Self.classList(network.classes))
         let total = network.parameters.reduce(0) { $0 + $1.tensor.count }
-        lines.append("classes \(network.classes.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")) · \(total) parameters · target layer \(architecture.targetLayer)")
         return CommandOutput(lines.joined(separator: "\n"),
                              values: ["parameters": .number(Double(total)), "classes": .number(Double(network.classes.count)),
-                                      "layers": .number(Double(network.layers.count))])
+                                      "layers": .number(Double(network.layerNames.count))])
+    }
+
+    /// "0 circle, 1 square, …", shortened for a thousand classes.
+    static func classList(_ classes: [String]) -> String {
+        let shown = classes.prefix(8).enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", ")
+        return classes.count > 8 ? shown + ", … (\(classes.count) in all; 'class NAME' finds one)" : shown
+    }
+}
+
+struct LayersCommand: Command {
+    let name = "layers"
+    let usage = "layers [PREFIX]"
+    let summary = "Every module of the model (or those under PREFIX) with its output shape for the current image."
+    let topic = CommandTopic.model
+
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
+        index == 0 ? .words((try? lab.network().modulePaths) ?? []) : .words([])
+    }
+
+    func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
+        guard arguments.count <= 1 else { throw CommandError.usage(usage) }
+        let network = try lab.network()
+        if let prefix = arguments.first, network.modules[prefix] == nil {
+            throw CommandError.message(NetworkError.unknownModule(prefix, available: network.modulePaths).description)
+        }
+        let summary = try ModelSummary(network: network, inputShape: try lab.inputShape(for: network))
+        var lines = summary.lines(terminal: lab.terminal, under: arguments.first, marking: lab.layerName(in: network))
+        lines.append(summary.totals)
+        return CommandOutput(lines.joined(separator: "\n"), values: ["modules": .number(Double(lines.count - 2))])
     }
 }
 
@@ -159,20 +184,20 @@ struct LayerCommand: Command {
             if name == "auto" {
                 lab.state.layer = nil
             } else {
-                guard let index = network.indexOfLayer(named: name) else {
-                    let suggestion = Suggestion.closest(to: name, among: network.layerNames)
-                    throw CommandError.message("The model has no layer '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "; its layers are \(network.layerNames.joined(separator: ", "))."))
+                let shapes = try network.outputShapes(forInput: try lab.inputShape(for: network))
+                do {
+                    _ = try network.outputSlot(of: name)
+                } catch let error as NetworkError {
+                    throw CommandError.message(error.description)
                 }
-                let shape = try network.architecture.outputShapes()[index]
-                guard shape.count == 3 else {
-                    throw CommandError.message("Layer '\(name)' outputs \(shape.map(String.init).joined(separator: "×")), not feature maps K×h×w; choose a convolution, ReLU or pooling layer.")
+                guard let shape = shapes[name], shape.count == 3 else {
+                    throw CommandError.message("Layer '\(name)' outputs \((shapes[name] ?? []).map(String.init).joined(separator: "×")), not feature maps K×h×w; choose a convolution, BatchNorm, ReLU, pooling layer or block.")
                 }
                 lab.state.layer = name
             }
         }
         let layer = lab.layerName(in: network)
-        let shapes = try network.architecture.outputShapes()
-        let shape = shapes[network.indexOfLayer(named: layer) ?? 0]
+        let shape = try network.outputShapes(forInput: try lab.inputShape(for: network))[layer] ?? [0, 0, 0]
         return CommandOutput("Layer \(layer): A has K = \(shape[0]) feature maps of \(shape[1])×\(shape[2]).",
                              values: ["layer": .text(layer), "channels": .number(Double(shape[0]))])
     }

@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 import CamlabLab
+import CamlabNN
 import Foundation
 
 struct HelpCommand: Command {

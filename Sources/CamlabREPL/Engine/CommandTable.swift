@@ -9,7 +9,7 @@ public struct CommandTable {
     public static var standard: CommandTable {
         var commands: [Command] = [
             HelpCommand(), QuitCommand(), StateCommand(), ShowCommand(), HistoryCommand(),
-            ModelCommand(), ImageCommand(), PredictCommand(), ClassCommand(), LayerCommand(),
+            ModelCommand(), LayersCommand(), ImageCommand(), PredictCommand(), ClassCommand(), LayerCommand(),
             FeaturesCommand(), GAPCommand(), WeightsCommand(), ScoreCommand(), GradsCommand(),
             CompareCommand(), DiffCommand(), MetricsCommand(), CheckCommand(), FigureCommand(), TrainCommand(), EvalCommand(),
             AutodiffCommand(), GradCheckCommand(), GradGradCommand(),

@@ -123,7 +123,8 @@ public final class Lab {
         return network
     }
 
-    /// The current image, as a file path (what `CamReport` reads) and a picture at the model's size.
+    /// The current image, as a file path (what `CamReport` reads) and a picture: a file at its own
+    /// size, a dataset image drawn at the model's nominal size.
     public func image() throws -> LoadedImage {
         if let loadedImage, loadedImage.source == state.image { return loadedImage.image }
         let network = try network()
@@ -139,6 +140,12 @@ public final class Lab {
     }
 
     /// The explained layer: the one set with `layer`, else the model's target layer.
+    /// [C, H, W] of the current image as the network runs it.
+    public func inputShape(for network: Network) throws -> [Int] {
+        let picture = try image().picture
+        return network.inputShape(forImageHeight: picture.height, width: picture.width)
+    }
+
     public func layerName(in network: Network) -> String {
         state.layer ?? network.architecture.targetLayer
     }

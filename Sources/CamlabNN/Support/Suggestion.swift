@@ -1,9 +1,16 @@
 /// "Did you mean …?": the closest known word by edit distance, when it is close enough to be a typo.
 public enum Suggestion {
+    /// Words longer than this are no typo of a known name; comparing them would only cost time
+    /// (a megabyte typed by mistake must not take seconds).
+    static let longestWord = 200
+
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
+        guard word.count <= longestWord else { return nil }
+        let allowed = Swift.max(2, word.count / 3)
+        let scored = candidates.lazy.filter { Swift.abs($0.count - word.count) <= allowed }
+            .map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= Swift.max(2, word.count / 3) ? best.0 : nil
+        return best.1 <= allowed ? best.0 : nil
     }
 
     /// Levenshtein distance.

@@ -1,0 +1,124 @@
+import CamlabCore
+
+/// A network compiled to a list of steps: slot 0 holds the input, instruction i writes slot i + 1.
+///
+/// Running a program keeps only what is asked for (the outputs of the modules being explained,
+/// and what a re-run needs), freeing every other value after its last use. Replacing one module's
+/// output re-runs only the instructions that depend on it, taking every other value — the skip
+/// connection around an ablated convolution, say — from the first run.
+public struct Program {
+    public enum Step {
+        case leaf(LeafModule)
+        /// The residual add.
+        case add
+        /// `torch.flatten(x, 1)`.
+        case flatten
+    }
+
+    public struct Instruction {
+        public let step: Step
+        public let inputs: [Int]
+        public let output: Int
+        /// The path of the module whose forward pass made this step ("" for the root).
+        public let caller: String
+    }
+
+    public let instructions: [Instruction]
+    /// The slot holding the network's output.
+    public let output: Int
+    /// The slots each module returned, one per call, by module path.
+    public let moduleOutputs: [String: [Int]]
+    /// The last instruction reading each slot (the output's is `instructions.count`).
+    let lastUse: [Int]
+
+    init(instructions: [Instruction], output: Int, moduleOutputs: [String: [Int]]) {
+        self.instructions = instructions
+        self.output = output
+        self.moduleOutputs = moduleOutputs
+        var lastUse = [Int](repeating: -1, count: instructions.count + 1)
+        for (index, instruction) in instructions.enumerated() {
+            for slot in instruction.inputs { lastUse[slot] = index }
+        }
+        lastUse[output] = instructions.count
+        self.lastUse = lastUse
+    }
+
+    /// Runs the program on `input`, keeping the values of `keep` (and the output).
+    public func run(_ input: Tensor, keeping keep: Set<Int> = [], context: RunContext = .evaluation) -> [Int: Tensor] {
+        var values = [Tensor?](repeating: nil, count: instructions.count + 1)
+        values[0] = input
+        for (index, instruction) in instructions.enumerated() {
+            values[instruction.output] = execute(instruction, values, context)
+            for slot in instruction.inputs where lastUse[slot] == index && !keep.contains(slot) { values[slot] = nil }
+        }
+        var kept: [Int: Tensor] = [:]
+        for slot in keep.union([output]) { kept[slot] = values[slot] }
+        return kept
+    }
+
+    /// The slots a re-run from `slot` reads without recomputing: values made before it, or
+    /// independently of it, that the instructions depending on it use.
+    public func frontier(of slot: Int) -> Set<Int> {
+        var dirty: Set<Int> = [slot]
+        var frontier = Set<Int>()
+        for instruction in instructions[slot...] where instruction.inputs.contains(where: dirty.contains) {
+            dirty.insert(instruction.output)
+            frontier.formUnion(instruction.inputs.filter { !dirty.contains($0) })
+        }
+        return frontier
+    }
+
+    /// The output after replacing slot `slot` by `replacement`, re-running only what depends on
+    /// it; `kept` must hold `frontier(of: slot)` from a run of the same input.
+    public func rerun(replacing slot: Int, with replacement: Tensor, kept: [Int: Tensor],
+                      context: RunContext = .evaluation) -> Tensor {
+        var values = [Tensor?](repeating: nil, count: instructions.count + 1)
+        for (keptSlot, value) in kept { values[keptSlot] = value }
+        values[slot] = replacement
+        var dirty: Set<Int> = [slot]
+        for instruction in instructions[slot...] where instruction.inputs.contains(where: dirty.contains) {
+            precondition(instruction.inputs.allSatisfy { values[$0] != nil }, "Program.rerun: a value of the frontier was not kept")
+            values[instruction.output] = execute(instruction, values, context)
+            dirty.insert(instruction.output)
+        }
+        return values[output]!
+    }
+
+    private func execute(_ instruction: Instruction, _ values: [Tensor?], _ context: RunContext) -> Tensor {
+        let x = instruction.inputs.map { values[$0]! }
+        switch instruction.step {
+        case .leaf(let module): return module.apply(x[0], context)
+        case .add: return x[0] + x[1]
+        case .flatten: return x[0].reshaped(to: [x[0].shape[0], x[0].count / max(x[0].shape[0], 1)])
+        }
+    }
+
+    /// The shape of every slot (without the batch axis) for an input of shape `input`, or the
+    /// first module that cannot take what it gets.
+    public func shapes(forInput input: [Int]) throws -> [[Int]] {
+        var shapes = [[Int]](repeating: [], count: instructions.count + 1)
+        shapes[0] = input
+        for instruction in instructions {
+            let x = instruction.inputs.map { shapes[$0] }
+            switch instruction.step {
+            case .leaf(let module):
+                shapes[instruction.output] = try module.outputShape(for: x[0])
+            case .add:
+                guard x[0] == x[1] else {
+                    throw ModuleShapeError("the residual add of '\(instruction.caller)' gets \(ModuleShapeError.list(x[0])) and \(ModuleShapeError.list(x[1]))")
+                }
+                shapes[instruction.output] = x[0]
+            case .flatten:
+                shapes[instruction.output] = [x[0].reduce(1, *)]
+            }
+        }
+        return shapes
+    }
+}
+
+/// Why a module cannot take the input it would get: one sentence.
+public struct ModuleShapeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+    static func list(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
+}
