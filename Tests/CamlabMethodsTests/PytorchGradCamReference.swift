@@ -40,8 +40,10 @@ struct PytorchGradCamReference {
     static let libraryMethods = Set(MethodName.allCases.map(\.rawValue)).subtracting(["gradcampp-paper", "gradcampp-exact"])
 
     func check(_ expected: Case) throws {
-        let (height, width) = (network.architecture.input[1], network.architecture.input[2])
         let image = try PNGFile.readRGB(at: folder.appendingPathComponent(expected.image).path)
+        // A network that adapts to the input size takes each image at its own size.
+        let shape = network.inputShape(forImageHeight: image.height, width: image.width)
+        let (height, width) = (shape[1], shape[2])
         let input = network.normalized(image.tensor(height: height, width: width))
         var request = ExplanationRequest(method: MethodName(rawValue: expected.method)!, classes: [expected.classIndex])
         request.layers = expected.layer.map { [$0] }
