@@ -10,15 +10,14 @@ struct CamCommand: ParsableCommand {
         abstract: "Explain a model's prediction with a class activation map method.",
         discussion: """
             Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", ")).
-            With --json, one JSON object per image (shared/spec/cam-json.md); otherwise a heatmap \
+            With --json, one JSON object per image (Docs/cam-json.md); otherwise a heatmap \
             over each image in the terminal.
             """)
 
     @Argument(help: "The method, e.g. gradcam.")
     var method: String
 
-    @Option(help: "A camlab-model/1 file (.safetensors).")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .customLong("image"), help: "An image (PNG, JPEG, …); repeat for several.")
     var images: [String]
@@ -57,7 +56,8 @@ struct CamCommand: ParsableCommand {
             return t
         }
         guard let palette = Colormap(named: colormap) else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
-        let report = try CamReport(method: name, modelPath: model, imagePaths: images, classSpec: classSpec) { request in
+        let network = try Network(contentsOf: model.model, overriding: try model.overrides())
+        let report = try CamReport(method: name, network: network, imagePaths: images, classSpec: classSpec) { request in
             request.layers = layers.isEmpty ? nil : layers
             request.target = explained
             request.fusion = fusion
@@ -66,9 +66,9 @@ struct CamCommand: ParsableCommand {
         }
         report.notes.forEach(printError)
         if json {
-            report.jsonLines.forEach { print($0) }
+            try report.jsonLines.forEach { try StandardOutput.print($0) }
         } else {
-            print(report.humanReadable(terminal: .standardOutput, colormap: palette))
+            try StandardOutput.print(report.humanReadable(terminal: .standardOutput, colormap: palette))
         }
     }
 }

@@ -17,6 +17,7 @@ struct Camlab: ParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             PredictCommand.self,
+            ModelCommand.self,
             DataCommand.self,
         ],
         defaultSubcommand: ReplCommand.self)

@@ -1,11 +1,12 @@
 import ArgumentParser
 import CamlabLab
+import CamlabNN
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Classify images with a model.")
 
-    @Option(help: "The model file (.safetensors).") var model: String
+    @OptionGroup var model: ModelOptions
     @Option(name: .customLong("image"), help: "An image file (repeat for several).") var images: [String]
     @Flag(help: "Print one JSON line per image: image, class, class_name, logits, probabilities.") var json = false
 
@@ -14,9 +15,10 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let predictions = try EvaluationSession.predict(modelPath: model, imagePaths: images)
+        let network = try Network(contentsOf: model.model, overriding: try model.overrides())
+        let predictions = try EvaluationSession.predict(network: network, imagePaths: images)
         for (path, prediction) in predictions {
-            print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction))
+            try StandardOutput.print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction))
         }
     }
 }

@@ -5,7 +5,7 @@ import CamlabMethods
 import CamlabNN
 
 /// `camlab cam`: explanations of images, as JSON lines for scripts (the contract of
-/// shared/spec/cam-json.md) or as terminal heatmaps for a person.
+/// Docs/cam-json.md) or as terminal heatmaps for a person.
 public struct CamReport {
     public let explanations: [Explanation]
     public let imagePaths: [String]
@@ -14,15 +14,42 @@ public struct CamReport {
 
     /// Loads the model and images and explains them.
     public init(method: MethodName, modelPath: String, imagePaths: [String], classSpec: String?,
-                request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        let network = try Network(contentsOf: modelPath)
+                overrides: ModelOverrides = .none, request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
+        let network = try Network(contentsOf: modelPath, overriding: overrides)
         try self.init(method: method, network: network, imagePaths: imagePaths, classSpec: classSpec, request: configure)
     }
 
+    /// Images of one size are explained in one batch; a network that takes images at their own
+    /// size explains each size apart, so no image is resized to another's.
     public init(method: MethodName, network: Network, imagePaths: [String], classSpec: String?,
                 request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        try self.init(method: method, network: network, input: try ModelInput(imagePaths: imagePaths, network: network),
-                      imagePaths: imagePaths, classSpec: classSpec, request: configure)
+        let images = try imagePaths.map { ($0, try ImageFile.readRGB(at: $0)) }
+        var groups: [[Int]] = []
+        for (index, (_, image)) in images.enumerated() {
+            if network.adaptsToInputSize, let group = groups.firstIndex(where: { images[$0[0]].1.width == image.width && images[$0[0]].1.height == image.height }) {
+                groups[group].append(index)
+            } else if !network.adaptsToInputSize, !groups.isEmpty {
+                groups[0].append(index)
+            } else {
+                groups.append([index])
+            }
+        }
+        var explanations = [Explanation?](repeating: nil, count: images.count)
+        var pictures = [RGBImage?](repeating: nil, count: images.count)
+        var notes: [String] = []
+        for group in groups {
+            let part = try CamReport(method: method, network: network, input: try ModelInput(images: group.map { images[$0] }, network: network),
+                                     imagePaths: group.map { imagePaths[$0] }, classSpec: classSpec, request: configure)
+            for (index, position) in group.enumerated() {
+                explanations[position] = part.explanations[index]
+                pictures[position] = part.pictures[index]
+            }
+            notes += part.notes
+        }
+        self.explanations = explanations.map { $0! }
+        self.pictures = pictures.map { $0! }
+        self.notes = notes
+        self.imagePaths = imagePaths
     }
 
     /// Images already decoded (the REPL's current image), named by `imagePaths`.

@@ -49,3 +49,15 @@ public struct Terminal: Sendable {
 public func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Standard output that says when it fails: a full disk or a closed pipe is an error (exit 1),
+/// never output silently lost.
+public enum StandardOutput {
+    public static func print(_ line: String) throws {
+        var text = line + "\n"
+        let written = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, stdout) == $0.count }
+        guard written, fflush(stdout) == 0 else {
+            throw LabError("cannot write to standard output (\(String(cString: strerror(errno))))")
+        }
+    }
+}

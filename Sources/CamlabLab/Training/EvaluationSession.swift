@@ -37,15 +37,21 @@ public enum EvaluationSession {
 
     /// The model's prediction for each image file, in order; notes resized images on stderr.
     public static func predict(modelPath: String, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
-        let network = try Network(contentsOf: modelPath)
+        try predict(network: try Network(contentsOf: modelPath), imagePaths: imagePaths)
+    }
+
+    /// Each image at the size the network takes it (its own, for a network that adapts).
+    public static func predict(network: Network, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
         let channels = network.architecture.input[0]
         guard channels == 1 || channels == 3 else {
             throw LabError("cannot read images for a network with \(channels) input channels: images have 1 (gray) or 3 (RGB)")
         }
-        let input = try ModelInput(imagePaths: imagePaths, network: network)
-        input.notes.forEach(printError)
-        let logits = withoutGradient { network(input.batch) }
-        return Array(zip(imagePaths, Prediction.predictions(fromLogits: logits, classes: network.classes)))
+        return try imagePaths.flatMap { path in
+            let input = try ModelInput(imagePaths: [path], network: network)
+            input.notes.forEach(printError)
+            let logits = withoutGradient { network(input.batch) }
+            return zip([path], Prediction.predictions(fromLogits: logits, classes: network.classes)).map { ($0, $1) }
+        }
     }
 
     /// `{"image", "class", "class_name", "logits", "probabilities"}`.

@@ -118,3 +118,48 @@ public struct ModelFile {
         try safeTensorsFile.write(to: path)
     }
 }
+
+/// What a user fixes about a model when opening it: its class names and its input normalization
+/// (`--classes`, `--mean`, `--std`), e.g. for a state dict whose metadata says nothing.
+public struct ModelOverrides: Sendable, Equatable {
+    public var classes: [String]?
+    public var mean: [Double]?
+    public var std: [Double]?
+
+    public init(classes: [String]? = nil, mean: [Double]? = nil, std: [Double]? = nil) {
+        (self.classes, self.mean, self.std) = (classes, mean, std)
+    }
+
+    public static let none = ModelOverrides()
+
+    /// The architecture with these replaced (checked when the network is built).
+    public func applied(to architecture: Architecture) -> Architecture {
+        var result = architecture
+        if let classes { result.classes = classes }
+        if let mean { result.mean = mean }
+        if let std { result.std = std }
+        return result
+    }
+}
+
+extension ModelFile {
+    /// Reads the model file at `path` with `overrides` applied, and checks the result.
+    public static func read(from path: String, overriding overrides: ModelOverrides) throws -> ModelFile {
+        var file = try read(from: path)
+        guard overrides != .none else { return file }
+        file.architecture = overrides.applied(to: file.architecture)
+        do {
+            try file.validate()
+        } catch let error as ModelFileError {
+            throw error.about(file: path, operation: .reading)
+        }
+        return file
+    }
+}
+
+extension Network {
+    /// Opens a model file with its classes or normalization overridden.
+    public convenience init(contentsOf path: String, overriding overrides: ModelOverrides) throws {
+        try self.init(file: ModelFile.read(from: path, overriding: overrides))
+    }
+}

@@ -71,6 +71,7 @@ struct GAPCommand: Command {
         let difference = zip(f, pooled).map { Swift.abs($0 - $1) }.max() ?? 0
         var lines = [probe.heading(lab.terminal), "F^k = (1/Z) Σ_ij A^k_ij with Z = \(probe.positions) positions; the largest:"]
         for k in strongest(f, count: 8) { lines.append("  F^\(k) = \(formatted(f[k]))") }
+        if f.count > 8 { lines.append(lab.terminal.dim("  … and \(f.count - 8) more channels")) }
         lines.append("\(f.filter { $0 == 0 }.count) of \(f.count) channels are 0 (their pattern is nowhere in the image).")
         lines.append("max |F − GAP layer output| = \(formatted(difference))")
         return CommandOutput(lines.joined(separator: "\n"),
@@ -99,7 +100,9 @@ struct WeightsCommand: Command {
             lines.append(padded(String(k), 5) + rightAligned(formatted(w[k]), 10) + rightAligned(formatted(f[k]), 10)
                          + rightAligned(formatted(contributions[k]), 12))
         }
-        lines.append(lab.terminal.dim("(the 8 largest contributions |w_k^c F^k| of \(w.count)); bias b^c = \(formatted(b))"))
+        let rest = order.dropFirst(8).reduce(Float(0)) { $0 + contributions[$1] }
+        lines.append(lab.terminal.dim("(the 8 largest contributions |w_k^c F^k| of \(w.count)"
+            + (w.count > 8 ? "; the other \(w.count - 8) add up to \(formatted(rest))" : "") + "); bias b^c = \(formatted(b))"))
         lines.append("\(w.filter { $0 > 0 }.count) weights are positive (evidence for \(probe.className)), \(w.filter { $0 < 0 }.count) negative.")
         return CommandOutput(lines.joined(separator: "\n"),
                              values: ["bias": .number(Double(b)), "positive": .number(Double(w.filter { $0 > 0 }.count)),
