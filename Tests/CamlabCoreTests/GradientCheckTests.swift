@@ -135,6 +135,46 @@ struct GradientCheckTests {
         }
     }
 
+    @Test func groupedAndDilatedConvolutions() {
+        let x = input([2, 4, 6, 5], seed: 40), b = input([6], seed: 42)
+        check("conv2d groups 2, stride 1 (direct kernels per group)", [x, input([6, 2, 3, 3], seed: 41), b]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], padding: 1, groups: 2)
+        }
+        check("conv2d groups 2, stride 2 (a GEMM per group)", [x, input([6, 2, 3, 3], seed: 43)]) {
+            $0[0].conv2d(weight: $0[1], stride: 2, padding: 1, groups: 2)
+        }
+        check("conv2d depthwise", [x, input([4, 1, 3, 3], seed: 44)]) { $0[0].conv2d(weight: $0[1], padding: 1, groups: 4) }
+        check("conv2d dilation 2", [x, input([3, 4, 3, 3], seed: 45), input([3], seed: 46)]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], padding: 2, dilation: 2)
+        }
+        check("conv2d dilation 2, stride 2, groups 2", [x, input([4, 2, 3, 2], seed: 47)]) {
+            $0[0].conv2d(weight: $0[1], stride: 2, padding: 1, dilation: 2, groups: 2)
+        }
+        // The two adjoints with groups and dilation, on each path: direct (grouped, stride 1) and
+        // im2col (grouped with stride 2; dilated).
+        let geometries: [ConvolutionGeometry] = [
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                  stride: 1, padding: 1, groups: 2),
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                  stride: 2, padding: 1, groups: 2),
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 2, kernelHeight: 3, kernelWidth: 2,
+                  stride: 1, padding: 1, dilation: 2),
+            .init(batch: 1, inChannels: 4, inHeight: 7, inWidth: 6, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+                  stride: 2, padding: 2, dilation: 2, groups: 2),
+        ]
+        for (index, g) in geometries.enumerated() {
+            let image = input([g.batch, g.inChannels, g.inHeight, g.inWidth], seed: 50 + UInt64(index))
+            let weight = input([g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth], seed: 60 + UInt64(index))
+            let gy = input([g.batch, g.outChannels, g.outHeight, g.outWidth], seed: 70 + UInt64(index))
+            check("conv2d input gradient, \(g.testDescription)", [gy, weight]) {
+                Tensor.convolution(.conv2dInputGradient(g), $0[0], $0[1])
+            }
+            check("conv2d weight gradient, \(g.testDescription)", [image, gy]) {
+                Tensor.convolution(.conv2dWeightGradient(g), $0[0], $0[1])
+            }
+        }
+    }
+
     @Test func pooling() {
         let x = separated([2, 2, 6, 6], seed: 25)
         check("maxPool2d 2/2", [x]) { $0[0].maxPool2d(kernel: 2) }
