@@ -184,6 +184,58 @@ struct GradientCheckTests {
         check("globalAveragePooled", [x]) { $0[0].globalAveragePooled() }
     }
 
+    @Test func paddedDilatedAndCeilModeMaxPooling() {
+        let x = separated([2, 2, 7, 6], seed: 80)
+        check("maxPool2d 3/2 ceil mode (windows over the edge)", [x]) { $0[0].maxPool2d(kernel: 3, stride: 2, ceilMode: true) }
+        check("maxPool2d 2/2 padding 1 ceil mode", [separated([1, 2, 5, 7], seed: 81)]) {
+            $0[0].maxPool2d(kernel: 2, stride: 2, padding: 1, ceilMode: true)
+        }
+        check("maxPool2d 3/1 padding 1 dilation 2", [x]) { $0[0].maxPool2d(kernel: 3, stride: 1, padding: 1, dilation: 2) }
+        check("maxPool2d 2/2 dilation 2 ceil mode", [x]) { $0[0].maxPool2d(kernel: 2, stride: 2, dilation: 2, ceilMode: true) }
+    }
+
+    @Test func averagePoolingWithPaddingAndCeilMode() {
+        let x = input([2, 2, 7, 6], seed: 82)
+        for counted in [true, false] {
+            check("avgPool2d 3/2 padding 1, padding counted: \(counted)", [x]) {
+                $0[0].avgPool2d(kernel: 3, stride: 2, padding: 1, countIncludingPadding: counted)
+            }
+            check("avgPool2d 3/2 padding 1 ceil mode, padding counted: \(counted)", [input([1, 2, 8, 6], seed: 83)]) {
+                $0[0].avgPool2d(kernel: 3, stride: 2, padding: 1, ceilMode: true, countIncludingPadding: counted)
+            }
+        }
+        check("avgPool2d 2/2 ceil mode, odd sizes", [input([1, 2, 7, 5], seed: 84)]) { $0[0].avgPool2d(kernel: 2, ceilMode: true) }
+    }
+
+    @Test func adaptiveAveragePooling() {
+        let x = input([2, 2, 7, 6], seed: 85)
+        check("adaptive 3×4 (overlapping bins)", [x]) { $0[0].adaptiveAveragePooled(height: 3, width: 4) }
+        check("adaptive 5×6 (rows only)", [x]) { $0[0].adaptiveAveragePooled(height: 5, width: 6) }
+        check("adaptive 9×8 (larger than the input)", [input([1, 2, 4, 5], seed: 86)]) {
+            $0[0].adaptiveAveragePooled(height: 9, width: 8)
+        }
+        check("adaptive 7×7 of 5×3 (VGG on a small input)", [input([1, 2, 5, 3], seed: 87)]) {
+            $0[0].adaptiveAveragePooled(height: 7, width: 7)
+        }
+        check("adaptive 1×1", [x]) { $0[0].adaptiveAveragePooled(height: 1, width: 1) }
+    }
+
+    @Test func batchNormalization() {
+        let x = input([2, 3, 3, 2], seed: 88)
+        let weight = input([3], seed: 89, low: 0.5, high: 1.5), bias = input([3], seed: 90)
+        let runningMean = input([3], seed: 91), runningVariance = input([3], seed: 92, low: 0.5, high: 2)
+        check("batchNormalized (inference)", [x, weight, bias]) {
+            $0[0].batchNormalized(runningMean: runningMean, runningVariance: runningVariance, weight: $0[1], bias: $0[2])
+        }
+        // Training: the batch mean and variance depend on x, so the derivatives go through them.
+        check("batchNormalizedWithBatchStatistics (training)", [x, weight, bias]) {
+            $0[0].batchNormalizedWithBatchStatistics(weight: $0[1], bias: $0[2]).output
+        }
+        check("batchNormalizedWithBatchStatistics without weight and bias", [x]) {
+            $0[0].batchNormalizedWithBatchStatistics().output
+        }
+    }
+
     @Test func softmaxFamily() {
         let logits = input([3, 5], seed: 26, low: -2, high: 2)
         check("softmax", [logits]) { $0[0].softmax(alongAxis: 1) }
