@@ -63,8 +63,15 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     /// Weights per output channel, (C / groups)·kh·kw: the k of a group's forward GEMM (its rows of
     /// the column matrix).
     var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
-    /// Rows of one image's column matrix, C·kh·kw: the groups' column matrices one after another.
-    var columnRows: Int { inChannels * kernelHeight * kernelWidth }
+    /// One group's convolution on its own: C/G input and O/G output channels. im2col and col2im
+    /// see a group's channels through it.
+    var oneGroup: ConvolutionGeometry {
+        var group = self
+        (group.inChannels, group.outChannels, group.groups) = (groupInChannels, groupOutChannels, 1)
+        return group
+    }
+    /// Elements of one group's input planes in an image, (C / groups)·H·W.
+    var groupInputSize: Int { groupInChannels * inHeight * inWidth }
     /// Elements of one group's weight, (O / groups)·(C / groups)·kh·kw.
     var groupWeightSize: Int { groupOutChannels * patchSize }
     /// A 1×1 kernel with stride 1 and no padding reads the image itself as its column matrix.
@@ -93,10 +100,10 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 //   dx[n]   = col2im(Wᵀ · gy[n])            col2im adds each column entry back to the pixel it came from
 //   dW     += gy[n] · columnsᵀ              [O, C·kh·kw]
 //
-// Groups: group k's input channels are rows k·(C/G)·kh·kw… of the column matrix (or planes
-// k·(C/G)… of the padded image), its weights rows k·(O/G)… of W and its outputs planes k·(O/G)…
-// of y, all contiguous. So each way runs once per group on those slices, with nothing copied:
-// W_k · columns_k for the GEMM, one direct-kernel call per group for stride 1.
+// Groups: group k's input channels are planes k·(C/G)… of x, its weights rows k·(O/G)… of W and
+// its outputs planes k·(O/G)… of y, all contiguous. So each way runs once per group on those
+// slices, with nothing copied: im2col of the group's planes and W_k · columns_k (the columns of
+// one group at a time stay in cache), or one direct-kernel call per group for stride 1.
 extension Kernels {
     /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d]
     /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
@@ -113,20 +120,19 @@ extension Kernels {
                               output: output)
             return
         }
-        let columnCount = g.imageIsColumnMatrix ? 0 : g.columnRows * g.outPixels
-        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        let scratch = Scratch(workers: max(workerCount(for: g), groupWorkerCount(for: g)), floatsPerWorker: columnCount)
         defer { scratch.free() }
         forEachImageRange(g) { worker, images, parallelGEMM in
-            let columns = scratch.buffer(of: worker)
             for n in images {
-                let image = input + n * g.inputImageSize
-                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
-                let columnMatrix = g.imageIsColumnMatrix ? image : UnsafePointer(columns)
                 let outputImage = output + n * g.outputImageSize
-                forEachGroup(g, parallelGEMM: parallelGEMM) { group, parallelGEMM in
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: worker) { group, parallelGEMM, worker in
+                    let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
+                    let columns = scratch.buffer(of: worker)
+                    if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
                     gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
                          a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
-                         b: columnMatrix + group * g.patchSize * g.outPixels, ldb: g.outPixels,
+                         b: g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns), ldb: g.outPixels,
                          transposeB: false,
                          c: outputImage + group * g.groupOutChannels * g.outPixels, ldc: g.outPixels,
                          accumulate: false)
@@ -171,25 +177,23 @@ extension Kernels {
                               output: inputGradient)
             return
         }
-        let columnCount = g.imageIsColumnMatrix ? 0 : g.columnRows * g.outPixels
-        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        let scratch = Scratch(workers: max(workerCount(for: g), groupWorkerCount(for: g)), floatsPerWorker: columnCount)
         defer { scratch.free() }
         forEachImageRange(g) { worker, images, parallelGEMM in
             for n in images {
-                let imageGradient = inputGradient + n * g.inputImageSize
                 let imageOutputGradient = outputGradient + n * g.outputImageSize
-                // Wᵀ·gy lands straight in dx when the columns are the image itself.
-                let columnGradient = g.imageIsColumnMatrix ? imageGradient : scratch.buffer(of: worker)
-                forEachGroup(g, parallelGEMM: parallelGEMM) { group, parallelGEMM in
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: worker) { group, parallelGEMM, worker in
+                    let groupGradient = inputGradient + n * g.inputImageSize + group * g.groupInputSize
+                    // Wᵀ·gy lands straight in dx when the columns are the image itself.
+                    let columnGradient = g.imageIsColumnMatrix ? groupGradient : scratch.buffer(of: worker)
                     gemm(parallel: parallelGEMM, m: g.patchSize, n: g.outPixels, k: g.groupOutChannels,
                          a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: true,
                          b: imageOutputGradient + group * g.groupOutChannels * g.outPixels, ldb: g.outPixels,
-                         transposeB: false,
-                         c: columnGradient + group * g.patchSize * g.outPixels, ldc: g.outPixels,
-                         accumulate: false)
-                }
-                if !g.imageIsColumnMatrix {
-                    col2im(columns: columnGradient, image: imageGradient, geometry: g)
+                         transposeB: false, c: columnGradient, ldc: g.outPixels, accumulate: false)
+                    if !g.imageIsColumnMatrix {
+                        col2im(columns: columnGradient, image: groupGradient, geometry: g.oneGroup)
+                    }
                 }
             }
         }
@@ -207,43 +211,56 @@ extension Kernels {
                                  weightGradient: weightGradient, geometry: g)
             return
         }
-        let columnCount = g.imageIsColumnMatrix ? 0 : g.columnRows * g.outPixels
-        summingOverImageSlices(g, scratchFloats: columnCount, into: weightGradient) { images, columns, dw, parallelGEMM in
+        let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
+        // A single image (one slice) may spread its groups over the cores, each with its columns.
+        let columnBuffers = g.batch == 1 ? groupWorkerCount(for: g) : 1
+        summingOverImageSlices(g, scratchFloats: columnBuffers * columnCount, into: weightGradient) {
+            images, scratch, dw, parallelGEMM in
             for n in images {
-                let image = input + n * g.inputImageSize
-                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
-                let columnMatrix = g.imageIsColumnMatrix ? image : UnsafePointer(columns)
                 let imageOutputGradient = outputGradient + n * g.outputImageSize
-                forEachGroup(g, parallelGEMM: parallelGEMM) { group, parallelGEMM in
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: 0) { group, parallelGEMM, worker in
+                    let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
+                    let columns = scratch + worker * columnCount
+                    if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
                     gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.patchSize, k: g.outPixels,
                          a: imageOutputGradient + group * g.groupOutChannels * g.outPixels, lda: g.outPixels,
                          transposeA: false,
-                         b: columnMatrix + group * g.patchSize * g.outPixels, ldb: g.outPixels, transposeB: true,
-                         c: dw + group * g.groupWeightSize, ldc: g.patchSize, accumulate: true)
+                         b: g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns), ldb: g.outPixels,
+                         transposeB: true, c: dw + group * g.groupWeightSize, ldc: g.patchSize, accumulate: true)
                 }
             }
         }
     }
 
-    /// Runs `body` for each group of one image. Groups write disjoint slices, so when the caller
-    /// has the cores to itself (`parallelGEMM`, a single image) and the groups carry enough work,
-    /// they are spread over the cores in contiguous ranges, each product on its own thread.
-    /// The products of grouped convolutions always run on the calling thread: whether a product
-    /// is split over the cores then depends on the shape alone, so results are the same bits on
-    /// any machine (see `gemm`).
+    /// Runs `body` for each group of one image, with the index of the scratch buffer to use.
+    /// Groups write disjoint slices, so when the caller has the cores to itself (`parallelGEMM`,
+    /// a single image) and the groups carry enough work, they are spread over
+    /// `groupWorkerCount(for:)` workers in contiguous ranges, each with its own buffer; otherwise
+    /// they run in order with the caller's `worker` buffer. The products of grouped convolutions
+    /// always run on the calling thread: whether a product is split over the cores then depends on
+    /// the shape alone, so results are the same bits on any machine (see `gemm`).
     @inline(__always)
-    private static func forEachGroup(_ g: ConvolutionGeometry, parallelGEMM: Bool,
-                                     _ body: (_ group: Int, _ parallelGEMM: Bool) -> Void) {
-        guard g.groups > 1 else { return body(0, parallelGEMM) }
-        let flops = 2 * g.outChannels * g.patchSize * g.outPixels
-        let workers = parallelGEMM && flops >= parallelThreshold ? min(g.groups, workerCount) : 1
+    private static func forEachGroup(_ g: ConvolutionGeometry, parallelGEMM: Bool, worker: Int,
+                                     _ body: (_ group: Int, _ parallelGEMM: Bool, _ worker: Int) -> Void) {
+        guard g.groups > 1 else { return body(0, parallelGEMM, worker) }
+        let workers = parallelGEMM ? groupWorkerCount(for: g) : 1
         if workers == 1 {
-            for group in 0..<g.groups { body(group, false) }
+            for group in 0..<g.groups { body(group, false, worker) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for group in (g.groups * worker / workers)..<(g.groups * (worker + 1) / workers) { body(group, false) }
+        DispatchQueue.concurrentPerform(iterations: workers) { groupWorker in
+            for group in (g.groups * groupWorker / workers)..<(g.groups * (groupWorker + 1) / workers) {
+                body(group, false, groupWorker)
+            }
         }
+    }
+
+    /// The workers `forEachGroup` spreads a single image's groups over: one per core when the
+    /// groups carry at least `parallelThreshold` of work, otherwise one.
+    private static func groupWorkerCount(for g: ConvolutionGeometry) -> Int {
+        guard g.groups > 1 else { return 1 }
+        let flops = 2 * g.outChannels * g.patchSize * g.outPixels
+        return flops >= parallelThreshold ? min(g.groups, workerCount) : 1
     }
 
     /// How many slices the batch of a weight gradient is cut into (fewer for smaller batches).
@@ -468,7 +485,7 @@ extension Kernels {
     }
 
     /// columns[(c·kh + i)·kw + j, ho·Wo + wo] = image[c, ho·s − p + i·d, wo·s − p + j·d], zero
-    /// outside, over all C channels (so group k's rows are the k-th block of (C/G)·kh·kw rows).
+    /// outside, over the geometry's channels (for a group: its planes, through `oneGroup`).
     static func im2col(image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
                        geometry g: ConvolutionGeometry) {
         let (outHeight, outWidth, s, p, d) = (g.outHeight, g.outWidth, g.stride, g.padding, g.dilation)
