@@ -28,10 +28,12 @@ extension Tensor {
         precondition(window.everyWindowReadsTheInput,
                      "maxPool2d: with kernel \(kernel), stride \(stride), padding \(padding) and dilation \(dilation), a window of input \(shape) reads only padding")
         let outShape = [shape[0], shape[1], window.outHeight, window.outWidth]
-        if window.staysInside && !(GradientMode.isRecording && requiresGradient) {
+        if !(GradientMode.isRecording && requiresGradient) {
             // Nothing will differentiate this result (inference, Score-CAM's masked images): the
             // maxima are enough, and tracking the winners' positions would cost twice as much.
-            return Tensor(shape: outShape, scalars: maxima(in: window))
+            if window.staysInside { return Tensor(shape: outShape, scalars: maxima(in: window)) }
+            let (padded, unpadded) = paddedWithNegativeInfinity(for: window)
+            return Tensor(shape: outShape, scalars: padded.maxima(in: unpadded))
         }
         let (indices, values) = winners(in: window)
         return Tensor(shape: outShape, scalars: values, operation: .gather(indices: indices), inputs: [self])
@@ -77,6 +79,34 @@ extension Tensor {
         }
         /// The usual 2×2 pooling, which has vectorized loops of its own.
         var isTwoByTwo: Bool { kernel == 2 && stride == 2 && dilation == 1 && staysInside }
+    }
+
+    /// These planes padded with −∞ by the window's padding on every side, and further on the
+    /// bottom and right as far as ceil-mode windows reach, with the same pooling on them unpadded:
+    /// its windows stay inside, so the vectorized loops can take them. −∞ never beats a value of
+    /// the input (a NaN replaces it, a real −∞ has its bits), so the maxima are the same.
+    private func paddedWithNegativeInfinity(for w: PoolingWindow) -> (Tensor, PoolingWindow) {
+        let span = w.dilation * (w.kernel - 1) + 1
+        var unpadded = w
+        unpadded.height = Swift.max(w.height + 2 * w.padding, (w.outHeight - 1) * w.stride + span)
+        unpadded.width = Swift.max(w.width + 2 * w.padding, (w.outWidth - 1) * w.stride + span)
+        (unpadded.padding, unpadded.ceilMode) = (0, false)
+        assert(unpadded.outHeight == w.outHeight && unpadded.outWidth == w.outWidth && unpadded.staysInside)
+        let (height, width) = (unpadded.height, unpadded.width)
+        let values = [Float](unsafeUninitializedCapacity: w.planes * height * width) { out, initialized in
+            guard let target = out.baseAddress else { return }
+            target.initialize(repeating: -.infinity, count: out.count)
+            scalars.withUnsafeBufferPointer { x in
+                for plane in 0..<w.planes {
+                    for y in 0..<w.height {
+                        (target + (plane * height + y + w.padding) * width + w.padding)
+                            .update(from: x.baseAddress! + (plane * w.height + y) * w.width, count: w.width)
+                    }
+                }
+            }
+            initialized = out.count
+        }
+        return (Tensor(shape: [shape[0], shape[1], height, width], scalars: values), unpadded)
     }
 
     /// The window maxima of a max pooling whose windows stay inside the input, without the
