@@ -357,9 +357,9 @@ extension Tensor {
         return sums / Tensor(shape: [rows.count, columns.count], scalars: divisors)
     }
 
-    /// Sums of `windows` of positions along `axis`: that axis becomes one entry per window. Each
-    /// window is gathered into a new axis as long as the longest; shorter ones are completed with
-    /// a zero appended to the axis, so the sum over the new axis is the window's sum.
+    /// Sums of `windows` of positions along `axis`: that axis becomes one entry per window.
+    /// Σ_t (element t of every window), each gathered whole, so the sum is a few same-shape
+    /// additions; windows shorter than the longest read a zero appended to the axis instead.
     private func summed(alongAxis axis: Int, over windows: [Range<Int>]) -> Tensor {
         let length = shape[axis]
         if windows == (0..<length).map({ $0..<($0 + 1) }) { return self }
@@ -368,24 +368,28 @@ extension Tensor {
         let source = ragged ? padded(alongAxis: axis, before: 0, after: 1) : self
         let sourceLength = ragged ? length + 1 : length // position `length` of the source is the zero
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
-        let count = outer * windows.count * longest * inner
-        let indices = [Int32](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var next = 0
-            for o in 0..<outer {
-                for window in windows {
-                    for t in 0..<longest {
-                        let position = t < window.count ? window.lowerBound + t : length
-                        let first = (o * sourceLength + position) * inner
-                        for r in 0..<inner { buffer[next + r] = Int32(truncatingIfNeeded: first + r) }
-                        next += inner
+        var target = shape
+        target[axis] = windows.count
+        return (0..<longest).map { t in
+            // out[o, i, r] = source[o, windows[i].lowerBound + t (or the zero), r]
+            let positions = windows.map { t < $0.count ? $0.lowerBound + t : length }
+            let runs = positions.count * inner
+            let indices = [Int32](unsafeUninitializedCapacity: outer * runs) { buffer, initialized in
+                // Wrapping arithmetic: the indices fit in Int32 (as every gather's), and the loops
+                // need no overflow checks.
+                ParallelLoops.forEachChunk(of: outer, weight: runs) { outerRange in
+                    for o in outerRange {
+                        var out = buffer.baseAddress! + o &* runs
+                        for position in positions {
+                            let first = Int32(truncatingIfNeeded: (o &* sourceLength &+ position) &* inner)
+                            for r in 0..<Int32(truncatingIfNeeded: inner) { out[Int(r)] = first &+ r }
+                            out += inner
+                        }
                     }
                 }
+                initialized = outer * runs
             }
-            initialized = count
-        }
-        var windowed = shape
-        windowed[axis] = windows.count
-        windowed.insert(longest, at: axis + 1)
-        return source.gathered(atFlatIndices: indices, shape: windowed).sum(alongAxis: axis + 1)
+            return source.gathered(atFlatIndices: indices, shape: target)
+        }.reduce(nil) { sum, term in sum.map { $0 + term } ?? term }!
     }
 }
