@@ -135,6 +135,46 @@ struct GradientCheckTests {
         }
     }
 
+    @Test func groupedAndDilatedConvolutions() {
+        let x = input([2, 4, 6, 5], seed: 40), b = input([6], seed: 42)
+        check("conv2d groups 2, stride 1 (direct kernels per group)", [x, input([6, 2, 3, 3], seed: 41), b]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], padding: 1, groups: 2)
+        }
+        check("conv2d groups 2, stride 2 (a GEMM per group)", [x, input([6, 2, 3, 3], seed: 43)]) {
+            $0[0].conv2d(weight: $0[1], stride: 2, padding: 1, groups: 2)
+        }
+        check("conv2d depthwise", [x, input([4, 1, 3, 3], seed: 44)]) { $0[0].conv2d(weight: $0[1], padding: 1, groups: 4) }
+        check("conv2d dilation 2", [x, input([3, 4, 3, 3], seed: 45), input([3], seed: 46)]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], padding: 2, dilation: 2)
+        }
+        check("conv2d dilation 2, stride 2, groups 2", [x, input([4, 2, 3, 2], seed: 47)]) {
+            $0[0].conv2d(weight: $0[1], stride: 2, padding: 1, dilation: 2, groups: 2)
+        }
+        // The two adjoints with groups and dilation, on each path: direct (grouped, stride 1) and
+        // im2col (grouped with stride 2; dilated).
+        let geometries: [ConvolutionGeometry] = [
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                  stride: 1, padding: 1, groups: 2),
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3,
+                  stride: 2, padding: 1, groups: 2),
+            .init(batch: 2, inChannels: 4, inHeight: 6, inWidth: 5, outChannels: 2, kernelHeight: 3, kernelWidth: 2,
+                  stride: 1, padding: 1, dilation: 2),
+            .init(batch: 1, inChannels: 4, inHeight: 7, inWidth: 6, outChannels: 4, kernelHeight: 3, kernelWidth: 3,
+                  stride: 2, padding: 2, dilation: 2, groups: 2),
+        ]
+        for (index, g) in geometries.enumerated() {
+            let image = input([g.batch, g.inChannels, g.inHeight, g.inWidth], seed: 50 + UInt64(index))
+            let weight = input([g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth], seed: 60 + UInt64(index))
+            let gy = input([g.batch, g.outChannels, g.outHeight, g.outWidth], seed: 70 + UInt64(index))
+            check("conv2d input gradient, \(g.testDescription)", [gy, weight]) {
+                Tensor.convolution(.conv2dInputGradient(g), $0[0], $0[1])
+            }
+            check("conv2d weight gradient, \(g.testDescription)", [image, gy]) {
+                Tensor.convolution(.conv2dWeightGradient(g), $0[0], $0[1])
+            }
+        }
+    }
+
     @Test func pooling() {
         let x = separated([2, 2, 6, 6], seed: 25)
         check("maxPool2d 2/2", [x]) { $0[0].maxPool2d(kernel: 2) }
@@ -142,6 +182,58 @@ struct GradientCheckTests {
         check("avgPool2d 2/2", [x]) { $0[0].avgPool2d(kernel: 2) }
         check("avgPool2d 3/1 padding 1", [x]) { $0[0].avgPool2d(kernel: 3, stride: 1, padding: 1) }
         check("globalAveragePooled", [x]) { $0[0].globalAveragePooled() }
+    }
+
+    @Test func paddedDilatedAndCeilModeMaxPooling() {
+        let x = separated([2, 2, 7, 6], seed: 80)
+        check("maxPool2d 3/2 ceil mode (windows over the edge)", [x]) { $0[0].maxPool2d(kernel: 3, stride: 2, ceilMode: true) }
+        check("maxPool2d 2/2 padding 1 ceil mode", [separated([1, 2, 5, 7], seed: 81)]) {
+            $0[0].maxPool2d(kernel: 2, stride: 2, padding: 1, ceilMode: true)
+        }
+        check("maxPool2d 3/1 padding 1 dilation 2", [x]) { $0[0].maxPool2d(kernel: 3, stride: 1, padding: 1, dilation: 2) }
+        check("maxPool2d 2/2 dilation 2 ceil mode", [x]) { $0[0].maxPool2d(kernel: 2, stride: 2, dilation: 2, ceilMode: true) }
+    }
+
+    @Test func averagePoolingWithPaddingAndCeilMode() {
+        let x = input([2, 2, 7, 6], seed: 82)
+        for counted in [true, false] {
+            check("avgPool2d 3/2 padding 1, padding counted: \(counted)", [x]) {
+                $0[0].avgPool2d(kernel: 3, stride: 2, padding: 1, countIncludingPadding: counted)
+            }
+            check("avgPool2d 3/2 padding 1 ceil mode, padding counted: \(counted)", [input([1, 2, 8, 6], seed: 83)]) {
+                $0[0].avgPool2d(kernel: 3, stride: 2, padding: 1, ceilMode: true, countIncludingPadding: counted)
+            }
+        }
+        check("avgPool2d 2/2 ceil mode, odd sizes", [input([1, 2, 7, 5], seed: 84)]) { $0[0].avgPool2d(kernel: 2, ceilMode: true) }
+    }
+
+    @Test func adaptiveAveragePooling() {
+        let x = input([2, 2, 7, 6], seed: 85)
+        check("adaptive 3×4 (overlapping bins)", [x]) { $0[0].adaptiveAveragePooled(height: 3, width: 4) }
+        check("adaptive 5×6 (rows only)", [x]) { $0[0].adaptiveAveragePooled(height: 5, width: 6) }
+        check("adaptive 9×8 (larger than the input)", [input([1, 2, 4, 5], seed: 86)]) {
+            $0[0].adaptiveAveragePooled(height: 9, width: 8)
+        }
+        check("adaptive 7×7 of 5×3 (VGG on a small input)", [input([1, 2, 5, 3], seed: 87)]) {
+            $0[0].adaptiveAveragePooled(height: 7, width: 7)
+        }
+        check("adaptive 1×1", [x]) { $0[0].adaptiveAveragePooled(height: 1, width: 1) }
+    }
+
+    @Test func batchNormalization() {
+        let x = input([2, 3, 3, 2], seed: 88)
+        let weight = input([3], seed: 89, low: 0.5, high: 1.5), bias = input([3], seed: 90)
+        let runningMean = input([3], seed: 91), runningVariance = input([3], seed: 92, low: 0.5, high: 2)
+        check("batchNormalized (inference)", [x, weight, bias]) {
+            $0[0].batchNormalized(runningMean: runningMean, runningVariance: runningVariance, weight: $0[1], bias: $0[2])
+        }
+        // Training: the batch mean and variance depend on x, so the derivatives go through them.
+        check("batchNormalizedWithBatchStatistics (training)", [x, weight, bias]) {
+            $0[0].batchNormalizedWithBatchStatistics(weight: $0[1], bias: $0[2]).output
+        }
+        check("batchNormalizedWithBatchStatistics without weight and bias", [x]) {
+            $0[0].batchNormalizedWithBatchStatistics().output
+        }
     }
 
     @Test func softmaxFamily() {

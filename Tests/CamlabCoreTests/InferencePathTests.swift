@@ -26,17 +26,24 @@ struct InferencePathTests {
         #expect(pooled.scalars[1...].allSatisfy { !$0.isNaN })
     }
 
-    /// Stride 2 builds im2col columns and adds the bias after the GEMM; stride 1 runs the direct
-    /// kernel, which adds it (and applies the ReLU) as it writes.
-    @Test(arguments: [1, 2])
-    func convolutionWithBiasWithoutRecordingGivesTheSameValues(stride: Int) {
-        let (x, w, b) = (input([2, 3, 7, 6], seed: 3), input([4, 3, 3, 3], seed: 4), input([4], seed: 5))
-        let recorded = x.conv2d(weight: w.requiringGradient(), bias: b, stride: stride, padding: 1)
-        let plain = withoutGradient { x.conv2d(weight: w, bias: b, stride: stride, padding: 1) }
+    /// Stride 2 and dilation build im2col columns and add the bias after the GEMM; stride 1 runs
+    /// the direct kernel, which adds it (and applies the ReLU) as it writes — per group, with
+    /// each group's slice of the bias.
+    @Test(arguments: [(1, 1, 1), (2, 1, 1), (1, 1, 2), (2, 1, 2), (1, 2, 1), (2, 2, 2)])
+    func convolutionWithBiasWithoutRecordingGivesTheSameValues(stride: Int, dilation: Int, groups: Int) {
+        let (x, w, b) = (input([2, 4, 7, 6], seed: 3), input([6, 4 / groups, 3, 3], seed: 4), input([6], seed: 5))
+        let recorded = x.conv2d(weight: w.requiringGradient(), bias: b, stride: stride, padding: 1,
+                                dilation: dilation, groups: groups)
+        let plain = withoutGradient {
+            x.conv2d(weight: w, bias: b, stride: stride, padding: 1, dilation: dilation, groups: groups)
+        }
         #expect(recorded.operation != nil && plain.operation == nil)
         #expect(recorded.scalars == plain.scalars)
-        let rectified = x.conv2dReLU(weight: w.requiringGradient(), bias: b, stride: stride, padding: 1)
-        let fused = withoutGradient { x.conv2dReLU(weight: w, bias: b, stride: stride, padding: 1) }
+        let rectified = x.conv2dReLU(weight: w.requiringGradient(), bias: b, stride: stride, padding: 1,
+                                     dilation: dilation, groups: groups)
+        let fused = withoutGradient {
+            x.conv2dReLU(weight: w, bias: b, stride: stride, padding: 1, dilation: dilation, groups: groups)
+        }
         #expect(rectified.operation != nil && fused.operation == nil)
         #expect(rectified.scalars == recorded.relu().scalars && fused.scalars == rectified.scalars)
         #expect(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 })

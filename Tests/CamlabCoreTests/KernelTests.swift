@@ -103,6 +103,7 @@ func gemmMatchesNaive(shape: GEMMShape, accumulate: Bool) {
 extension ConvolutionGeometry: CustomTestStringConvertible {
     public var testDescription: String {
         "N\(batch) C\(inChannels) \(inHeight)×\(inWidth) O\(outChannels) k\(kernelHeight)×\(kernelWidth) s\(stride) p\(padding)"
+            + (dilation > 1 ? " d\(dilation)" : "") + (groups > 1 ? " g\(groups)" : "")
     }
 }
 
@@ -130,6 +131,42 @@ let convolutionGeometries: [ConvolutionGeometry] = [
     .init(batch: 40, inChannels: 4, inHeight: 9, inWidth: 9, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
     // Large enough (> 2 MFLOP per image) that batch 1 runs its GEMMs on both cores.
     .init(batch: 1, inChannels: 8, inHeight: 24, inWidth: 20, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    // ResNet's shapes: the 7×7/2 stem with padding 3 (odd sizes; batch 1 with 64 channels is
+    // large enough for parallel GEMMs) and the 1×1/2 downsample of a residual branch.
+    .init(batch: 2, inChannels: 3, inHeight: 23, inWidth: 29, outChannels: 8, kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
+    .init(batch: 1, inChannels: 3, inHeight: 32, inWidth: 32, outChannels: 64, kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
+    .init(batch: 3, inChannels: 8, inHeight: 9, inWidth: 8, outChannels: 16, kernelHeight: 1, kernelWidth: 1, stride: 2, padding: 0),
+] + dilatedGeometries + groupedGeometries
+
+/// Dilation always builds im2col columns: stride 1 and 2, a non-square kernel, a dilation that
+/// skips most of the padded input, and the same dilation with groups and a stride.
+let dilatedGeometries: [ConvolutionGeometry] = [
+    .init(batch: 2, inChannels: 3, inHeight: 9, inWidth: 8, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2, dilation: 2),
+    .init(batch: 3, inChannels: 2, inHeight: 11, inWidth: 10, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1, dilation: 2),
+    .init(batch: 1, inChannels: 2, inHeight: 8, inWidth: 9, outChannels: 2, kernelHeight: 3, kernelWidth: 2, stride: 1, padding: 1, dilation: 3),
+    .init(batch: 2, inChannels: 2, inHeight: 7, inWidth: 7, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0, dilation: 3),
+    .init(batch: 2, inChannels: 4, inHeight: 9, inWidth: 9, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 2, dilation: 2, groups: 2),
+]
+
+/// Groups run each path once per group on slices of the channels: stride 1 (direct kernels, one
+/// call per group), stride 2 (a GEMM per group on the image's column matrix), 1×1 (the image is
+/// the column matrix), depthwise (one channel per group, and with two outputs per channel), groups
+/// whose output channels fill neither an 8-channel block nor a 4-row weight-gradient tile, and
+/// ResNeXt's grouped 3×3 convolutions: 32 groups of 4 of 128 channels, stride 1 and 2, batched
+/// and single images large enough to spread their groups over the cores.
+let groupedGeometries: [ConvolutionGeometry] = [
+    .init(batch: 3, inChannels: 4, inHeight: 7, inWidth: 6, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, groups: 2),
+    .init(batch: 2, inChannels: 4, inHeight: 7, inWidth: 6, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1, groups: 2),
+    .init(batch: 2, inChannels: 6, inHeight: 5, inWidth: 4, outChannels: 9, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0, groups: 3),
+    .init(batch: 1, inChannels: 4, inHeight: 7, inWidth: 7, outChannels: 4, kernelHeight: 1, kernelWidth: 1, stride: 2, padding: 0, groups: 2),
+    .init(batch: 2, inChannels: 5, inHeight: 6, inWidth: 6, outChannels: 5, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, groups: 5),
+    .init(batch: 2, inChannels: 3, inHeight: 6, inWidth: 5, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1, groups: 3),
+    .init(batch: 3, inChannels: 8, inHeight: 8, inWidth: 7, outChannels: 12, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0, groups: 4),
+    .init(batch: 2, inChannels: 40, inHeight: 6, inWidth: 6, outChannels: 20, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, groups: 2),
+    .init(batch: 2, inChannels: 128, inHeight: 14, inWidth: 14, outChannels: 128, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, groups: 32),
+    .init(batch: 2, inChannels: 128, inHeight: 14, inWidth: 14, outChannels: 128, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1, groups: 32),
+    .init(batch: 1, inChannels: 128, inHeight: 16, inWidth: 16, outChannels: 128, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1, groups: 32),
+    .init(batch: 1, inChannels: 128, inHeight: 32, inWidth: 32, outChannels: 128, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1, groups: 32),
 ]
 
 /// Buffers for one geometry: input, weight, output gradient, and their absolute values.
@@ -137,13 +174,13 @@ struct ConvolutionData {
     let g: ConvolutionGeometry
     let x, w, gy: [Float]
     var inputCount: Int { g.batch * g.inChannels * g.inHeight * g.inWidth }
-    var weightCount: Int { g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth }
+    var weightCount: Int { g.outChannels * g.groupInChannels * g.kernelHeight * g.kernelWidth }
     var outputCount: Int { g.batch * g.outChannels * g.outHeight * g.outWidth }
 
     init(_ g: ConvolutionGeometry) {
         self.g = g
         x = randomValues(g.batch * g.inChannels * g.inHeight * g.inWidth, seed: 11)
-        w = randomValues(g.outChannels * g.inChannels * g.kernelHeight * g.kernelWidth, seed: 12)
+        w = randomValues(g.outChannels * g.groupInChannels * g.kernelHeight * g.kernelWidth, seed: 12)
         gy = randomValues(g.batch * g.outChannels * g.outHeight * g.outWidth, seed: 13)
     }
 
@@ -187,7 +224,7 @@ func conv2dMatchesReference(g: ConvolutionGeometry) {
     let fast = data.forward(data.x, data.w, reference: false)
     let reference = data.forward(data.x, data.w, reference: true)
     let magnitude = data.forward(absolute(data.x), absolute(data.w), reference: true)
-    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.inChannels * g.kernelHeight * g.kernelWidth) <= 1)
+    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.groupInChannels * g.kernelHeight * g.kernelWidth) <= 1)
 }
 
 @Test("conv2dInputGradient matches the reference", arguments: convolutionGeometries)
@@ -196,7 +233,7 @@ func inputGradientMatchesReference(g: ConvolutionGeometry) {
     let fast = data.inputGradient(data.gy, data.w, reference: false)
     let reference = data.inputGradient(data.gy, data.w, reference: true)
     let magnitude = data.inputGradient(absolute(data.gy), absolute(data.w), reference: true)
-    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.outChannels * g.kernelHeight * g.kernelWidth) <= 1)
+    #expect(worstErrorRatio(fast, reference, magnitude: magnitude, terms: g.groupOutChannels * g.kernelHeight * g.kernelWidth) <= 1)
 }
 
 @Test("conv2dWeightGradient matches the reference", arguments: convolutionGeometries)
@@ -222,7 +259,7 @@ func adjointIdentities(g: ConvolutionGeometry) {
     let inputPairing = dot(data.x, data.inputGradient(data.gy, data.w, reference: false))
     let weightPairing = dot(data.w, data.weightGradient(data.x, data.gy, reference: false))
     let magnitude = dot(data.forward(absolute(data.x), absolute(data.w), reference: true), absolute(data.gy))
-    let longestSum = max(g.inChannels, g.outChannels) * g.kernelHeight * g.kernelWidth
+    let longestSum = max(g.groupInChannels, g.groupOutChannels) * g.kernelHeight * g.kernelWidth
         + g.batch * g.outHeight * g.outWidth
     let bound = 2 * Double(longestSum) * eps * magnitude
     #expect(abs(forwardPairing - inputPairing) <= bound)
@@ -234,6 +271,10 @@ func adjointIdentities(g: ConvolutionGeometry) {
                                 kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1)
     #expect(g.outHeight == 4) // ⌊(7 + 2 − 3) / 2⌋ + 1
     #expect(g.outWidth == 3)  // ⌊(6 + 2 − 3) / 2⌋ + 1
+    let dilated = ConvolutionGeometry(batch: 1, inChannels: 1, inHeight: 11, inWidth: 8, outChannels: 1,
+                                      kernelHeight: 3, kernelWidth: 2, stride: 2, padding: 1, dilation: 3)
+    #expect(dilated.outHeight == 4) // ⌊(11 + 2 − 3·2 − 1) / 2⌋ + 1
+    #expect(dilated.outWidth == 4)  // ⌊(8 + 2 − 3·1 − 1) / 2⌋ + 1
 }
 
 // MARK: - Batched products

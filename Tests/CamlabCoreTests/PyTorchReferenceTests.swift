@@ -10,12 +10,16 @@ struct PyTorchReferenceTests {
         var name: String { fields["name"] as! String }
         var testDescription: String { name }
 
-        /// input[i] = sin(a·i + b) · scale, rounded to Float.
+        /// input[i] = sin(a·i + b) · scale (+ offset, when the case gives one), rounded to Float.
         func input(_ role: String) -> Tensor {
             let spec = (fields["inputs"] as! [String: Any])[role] as! [String: Any]
             let shape = spec["shape"] as! [Int]
             let (a, b, scale) = (spec["a"] as! Double, spec["b"] as! Double, spec["scale"] as! Double)
-            let values = (0..<shape.reduce(1, *)).map { Float(Foundation.sin(a * Double($0) + b) * scale) }
+            let offset = spec["offset"] as? Double
+            let values = (0..<shape.reduce(1, *)).map { i in
+                let value = Foundation.sin(a * Double(i) + b) * scale
+                return Float(offset.map { value + $0 } ?? value)
+            }
             return Tensor(shape: shape, scalars: values, requiresGradient: true)
         }
 
@@ -75,6 +79,65 @@ struct PyTorchReferenceTests {
             let gradX = gradient(of: f, withRespectTo: x, createGraph: true)
             let second = gradients(of: (v * gradX).sum(), withRespectTo: [x, other])
             return ["f": f, "grad_x": gradX, "hvp_x": second[0], "grad_other_of_v_dot_grad_x": second[1]]
+        case "conv2d_groups2":
+            let (w, b) = (c.input("weight"), c.input("bias"))
+            return weighted(x.conv2d(weight: w, bias: b, padding: 1, groups: 2), [x, w, b], ["grad_x", "grad_weight", "grad_bias"])
+        case "conv2d_depthwise_stride2":
+            let (w, b) = (c.input("weight"), c.input("bias"))
+            return weighted(x.conv2d(weight: w, bias: b, stride: 2, padding: 1, groups: 4), [x, w, b],
+                            ["grad_x", "grad_weight", "grad_bias"])
+        case "conv2d_dilation2":
+            let (w, b) = (c.input("weight"), c.input("bias"))
+            return weighted(x.conv2d(weight: w, bias: b, padding: 2, dilation: 2), [x, w, b], ["grad_x", "grad_weight", "grad_bias"])
+        case "conv2d_dilation2_stride2_groups2":
+            let w = c.input("weight")
+            return weighted(x.conv2d(weight: w, stride: 2, padding: 1, dilation: 2, groups: 2), [x, w], ["grad_x", "grad_weight"])
+        case "conv2d_resnext_groups32_stride2":
+            let w = c.input("weight")
+            return weighted(x.conv2d(weight: w, stride: 2, padding: 1, groups: 32), [x, w], ["grad_x", "grad_weight"])
+        case "conv2d_1x1_stride2":
+            let w = c.input("weight")
+            return weighted(x.conv2d(weight: w, stride: 2), [x, w], ["grad_x", "grad_weight"])
+        case "conv2d_stem_7x7_stride2":
+            let w = c.input("weight")
+            return weighted(x.conv2d(weight: w, stride: 2, padding: 3), [x, w], ["grad_x", "grad_weight"])
+        case "max_pool2d_k3_s2_p1": return weighted(x.maxPool2d(kernel: 3, stride: 2, padding: 1), [x], ["grad_x"])
+        case "max_pool2d_k3_s2_ceil": return weighted(x.maxPool2d(kernel: 3, stride: 2, ceilMode: true), [x], ["grad_x"])
+        case "max_pool2d_k2_s2_p1_ceil":
+            return weighted(x.maxPool2d(kernel: 2, stride: 2, padding: 1, ceilMode: true), [x], ["grad_x"])
+        case "max_pool2d_k3_s1_p1_d2":
+            return weighted(x.maxPool2d(kernel: 3, stride: 1, padding: 1, dilation: 2), [x], ["grad_x"])
+        case "max_pool2d_k2_s2_d2_ceil":
+            return weighted(x.maxPool2d(kernel: 2, stride: 2, dilation: 2, ceilMode: true), [x], ["grad_x"])
+        case "avg_pool2d_k3_s2_p1": return weighted(x.avgPool2d(kernel: 3, stride: 2, padding: 1), [x], ["grad_x"])
+        case "avg_pool2d_k3_s2_p1_exclude_pad":
+            return weighted(x.avgPool2d(kernel: 3, stride: 2, padding: 1, countIncludingPadding: false), [x], ["grad_x"])
+        case "avg_pool2d_k3_s2_p1_ceil":
+            return weighted(x.avgPool2d(kernel: 3, stride: 2, padding: 1, ceilMode: true), [x], ["grad_x"])
+        case "avg_pool2d_k3_s2_p1_ceil_exclude_pad":
+            return weighted(x.avgPool2d(kernel: 3, stride: 2, padding: 1, ceilMode: true, countIncludingPadding: false),
+                            [x], ["grad_x"])
+        case "avg_pool2d_k2_ceil": return weighted(x.avgPool2d(kernel: 2, ceilMode: true), [x], ["grad_x"])
+        case "adaptive_avg_pool2d_3x4": return weighted(x.adaptiveAveragePooled(height: 3, width: 4), [x], ["grad_x"])
+        case "adaptive_avg_pool2d_up_9x8": return weighted(x.adaptiveAveragePooled(height: 9, width: 8), [x], ["grad_x"])
+        case "adaptive_avg_pool2d_vgg_7x7": return weighted(x.adaptiveAveragePooled(height: 7, width: 7), [x], ["grad_x"])
+        case "batch_norm_eval":
+            let (w, b) = (c.input("weight"), c.input("bias"))
+            let y = x.batchNormalized(runningMean: c.input("running_mean"), runningVariance: c.input("running_var"),
+                                      weight: w, bias: b)
+            return weighted(y, [x, w, b], ["grad_x", "grad_weight", "grad_bias"])
+        case "batch_norm_train":
+            let (w, b) = (c.input("weight"), c.input("bias"))
+            let (y, mean, unbiasedVariance) = x.batchNormalizedWithBatchStatistics(weight: w, bias: b)
+            var results = weighted(y, [x, w, b], ["grad_x", "grad_weight", "grad_bias"])
+            (results["mean"], results["unbiased_variance"]) = (mean, unbiasedVariance)
+            return results
+        case "second_derivative_batch_norm_train":
+            let (w, b, g, v) = (c.input("weight"), c.input("bias"), c.input("g").detached(), c.input("v").detached())
+            let f = (g * x.batchNormalizedWithBatchStatistics(weight: w, bias: b).output).sum()
+            let gradX = gradient(of: f, withRespectTo: x, createGraph: true)
+            let second = gradients(of: (v * gradX).sum(), withRespectTo: [x, w])
+            return ["f": f, "grad_x": gradX, "hvp_x": second[0], "grad_weight_of_v_dot_grad_x": second[1]]
         default:
             Issue.record("no camlab computation for case \(c.name)")
             return [:]

@@ -1,8 +1,13 @@
 import CamlabKernels
 import Dispatch
 
-/// Shapes of a 2-D convolution: input [batch, inChannels, inHeight, inWidth] (NCHW), weight
-/// [outChannels, inChannels, kernelHeight, kernelWidth] (OIHW), zero padding on every side.
+/// Shapes of a 2-D convolution as PyTorch's `F.conv2d(x, w, b, stride, padding, dilation, groups)`
+/// has them: input [batch, inChannels, inHeight, inWidth] (NCHW), weight
+/// [outChannels, inChannels / groups, kernelHeight, kernelWidth] (OIHW), zero padding on every side.
+///
+/// - `dilation` spaces the kernel's taps: tap (i, j) reads input (ho·s − p + i·d, wo·s − p + j·d).
+/// - `groups` splits the channels into that many independent convolutions: output channel o sees
+///   only the input channels of its group, o / (outChannels / groups).
 public struct ConvolutionGeometry: Hashable, Sendable {
     public var batch: Int
     public var inChannels: Int
@@ -13,16 +18,23 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     public var kernelWidth: Int
     public var stride: Int
     public var padding: Int
+    public var dilation: Int
+    public var groups: Int
 
-    public var outHeight: Int { (inHeight + 2 * padding - kernelHeight) / stride + 1 }
-    public var outWidth: Int { (inWidth + 2 * padding - kernelWidth) / stride + 1 }
+    /// ⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1, PyTorch's output size.
+    public var outHeight: Int { (inHeight + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1 }
+    public var outWidth: Int { (inWidth + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1 }
 
     public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
-                kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) {
+                kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int,
+                dilation: Int = 1, groups: Int = 1) {
         precondition(batch >= 0 && inChannels > 0 && outChannels > 0, "convolution: bad channel counts")
-        precondition(kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0,
-                     "convolution: bad kernel, stride or padding")
-        precondition(inHeight + 2 * padding >= kernelHeight && inWidth + 2 * padding >= kernelWidth,
+        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "convolution: \(inChannels) input and \(outChannels) output channels cannot be split into \(groups) groups")
+        precondition(kernelHeight > 0 && kernelWidth > 0 && stride > 0 && padding >= 0 && dilation > 0,
+                     "convolution: bad kernel, stride, padding or dilation")
+        precondition(inHeight + 2 * padding >= dilation * (kernelHeight - 1) + 1
+                        && inWidth + 2 * padding >= dilation * (kernelWidth - 1) + 1,
                      "convolution: kernel larger than the padded input")
         self.batch = batch
         self.inChannels = inChannels
@@ -33,7 +45,14 @@ public struct ConvolutionGeometry: Hashable, Sendable {
         self.kernelWidth = kernelWidth
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
     }
+
+    /// Input channels of one group: the weight's second axis.
+    public var groupInChannels: Int { inChannels / groups }
+    /// Output channels of one group.
+    public var groupOutChannels: Int { outChannels / groups }
 
     /// Elements of one input image, C·H·W.
     var inputImageSize: Int { inChannels * inHeight * inWidth }
@@ -41,15 +60,27 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     var outputImageSize: Int { outChannels * outPixels }
     /// Output positions per image, Ho·Wo: the n of the per-image GEMM.
     var outPixels: Int { outHeight * outWidth }
-    /// Weights per output channel, C·kh·kw: the k of the forward GEMM (rows of the column matrix).
-    var patchSize: Int { inChannels * kernelHeight * kernelWidth }
+    /// Weights per output channel, (C / groups)·kh·kw: the k of a group's forward GEMM (its rows of
+    /// the column matrix).
+    var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    /// One group's convolution on its own: C/G input and O/G output channels. im2col and col2im
+    /// see a group's channels through it.
+    var oneGroup: ConvolutionGeometry {
+        var group = self
+        (group.inChannels, group.outChannels, group.groups) = (groupInChannels, groupOutChannels, 1)
+        return group
+    }
+    /// Elements of one group's input planes in an image, (C / groups)·H·W.
+    var groupInputSize: Int { groupInChannels * inHeight * inWidth }
+    /// Elements of one group's weight, (O / groups)·(C / groups)·kh·kw.
+    var groupWeightSize: Int { groupOutChannels * patchSize }
     /// A 1×1 kernel with stride 1 and no padding reads the image itself as its column matrix.
     var imageIsColumnMatrix: Bool {
         kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
     }
-    /// Stride-1 convolutions run the direct kernels of `convolution.c` (no column matrices);
-    /// the rest build im2col columns for the GEMM.
-    var runsDirectly: Bool { stride == 1 && !imageIsColumnMatrix }
+    /// Stride-1, undilated convolutions run the direct kernels of `convolution.c` (no column
+    /// matrices), one call per group; the rest build im2col columns for the GEMM.
+    var runsDirectly: Bool { stride == 1 && dilation == 1 && !imageIsColumnMatrix }
     /// The input gradient runs directly as a "full" convolution of the padded output gradient,
     /// which needs padding ≤ kernel − 1 on both axes.
     var inputGradientRunsDirectly: Bool {
@@ -59,16 +90,22 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 
 // Two ways to run a convolution:
 //
-// Stride 1 (every convolution of the lessons' networks): the direct kernels of convolution.c,
-// which read each tap of the kernel as a shifted view of the zero-padded image (see its header).
+// Stride 1, no dilation (every convolution of the lessons' networks): the direct kernels of
+// convolution.c, which read each tap of the kernel as a shifted view of the zero-padded image
+// (see its header).
 //
-// Other strides, as matrix multiply, per image n:
-//   columns = im2col(x[n])                  [C·kh·kw, Ho·Wo]   columns[(c,i,j), (ho,wo)] = x[c, ho·s−p+i, wo·s−p+j]
+// Other strides and dilations, as matrix multiply, per image n:
+//   columns = im2col(x[n])                  [C·kh·kw, Ho·Wo]   columns[(c,i,j), (ho,wo)] = x[c, ho·s−p+i·d, wo·s−p+j·d]
 //   y[n]    = W · columns                   [O, Ho·Wo]         W viewed as [O, C·kh·kw]
 //   dx[n]   = col2im(Wᵀ · gy[n])            col2im adds each column entry back to the pixel it came from
 //   dW     += gy[n] · columnsᵀ              [O, C·kh·kw]
+//
+// Groups: group k's input channels are planes k·(C/G)… of x, its weights rows k·(O/G)… of W and
+// its outputs planes k·(O/G)… of y, all contiguous. So each way runs once per group on those
+// slices, with nothing copied: im2col of the group's planes and W_k · columns_k (the columns of
+// one group at a time stay in cache), or one direct-kernel call per group for stride 1.
 extension Kernels {
-    /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N,c, ho*s - p + i, wo*s - p + j]
+    /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d]
     /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
     /// `relu`: inference fuses the layers that follow a convolution into its last write.
     /// Overwrites output.
@@ -78,27 +115,30 @@ extension Kernels {
         if g.runsDirectly {
             directConvolution(batch: g.batch, images: input, channels: g.inChannels,
                               height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding),
-                              weight: weight, adjoint: false, outChannels: g.outChannels,
+                              weight: weight, adjoint: false, outChannels: g.outChannels, groups: g.groups,
                               kernel: (g.kernelHeight, g.kernelWidth), bias: bias, relu: relu,
                               output: output)
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
-        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        let scratch = Scratch(workers: max(workerCount(for: g), groupWorkerCount(for: g)), floatsPerWorker: columnCount)
         defer { scratch.free() }
         forEachImageRange(g) { worker, images, parallelGEMM in
-            let columns = scratch.buffer(of: worker)
             for n in images {
-                let image = input + n * g.inputImageSize
-                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
-                gemm(parallel: parallelGEMM, m: g.outChannels, n: g.outPixels, k: g.patchSize,
-                     a: weight, lda: g.patchSize, transposeA: false,
-                     b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
-                     transposeB: false,
-                     c: output + n * g.outputImageSize, ldc: g.outPixels, accumulate: false)
+                let outputImage = output + n * g.outputImageSize
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: worker) { group, parallelGEMM, worker in
+                    let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
+                    let columns = scratch.buffer(of: worker)
+                    if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
+                    gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
+                         a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
+                         b: g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns), ldb: g.outPixels,
+                         transposeB: false,
+                         c: outputImage + group * g.groupOutChannels * g.outPixels, ldc: g.outPixels,
+                         accumulate: false)
+                }
                 if bias != nil || relu {
-                    addBias(bias, relu: relu, to: output + n * g.outputImageSize,
-                            channels: g.outChannels, plane: g.outPixels)
+                    addBias(bias, relu: relu, to: outputImage, channels: g.outChannels, plane: g.outPixels)
                 }
             }
         }
@@ -132,32 +172,36 @@ extension Kernels {
             directConvolution(batch: g.batch, images: outputGradient, channels: g.outChannels,
                               height: g.outHeight, width: g.outWidth,
                               padding: (g.kernelHeight - 1 - g.padding, g.kernelWidth - 1 - g.padding),
-                              weight: weight, adjoint: true, outChannels: g.inChannels,
+                              weight: weight, adjoint: true, outChannels: g.inChannels, groups: g.groups,
                               kernel: (g.kernelHeight, g.kernelWidth), bias: nil, relu: false,
                               output: inputGradient)
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
-        let scratch = Scratch(workers: workerCount(for: g), floatsPerWorker: columnCount)
+        let scratch = Scratch(workers: max(workerCount(for: g), groupWorkerCount(for: g)), floatsPerWorker: columnCount)
         defer { scratch.free() }
         forEachImageRange(g) { worker, images, parallelGEMM in
             for n in images {
-                let imageGradient = inputGradient + n * g.inputImageSize
-                // Wᵀ·gy lands straight in dx when the columns are the image itself.
-                let columnGradient = g.imageIsColumnMatrix ? imageGradient : scratch.buffer(of: worker)
-                gemm(parallel: parallelGEMM, m: g.patchSize, n: g.outPixels, k: g.outChannels,
-                     a: weight, lda: g.patchSize, transposeA: true,
-                     b: outputGradient + n * g.outputImageSize, ldb: g.outPixels, transposeB: false,
-                     c: columnGradient, ldc: g.outPixels, accumulate: false)
-                if !g.imageIsColumnMatrix {
-                    col2im(columns: columnGradient, image: imageGradient, geometry: g)
+                let imageOutputGradient = outputGradient + n * g.outputImageSize
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: worker) { group, parallelGEMM, worker in
+                    let groupGradient = inputGradient + n * g.inputImageSize + group * g.groupInputSize
+                    // Wᵀ·gy lands straight in dx when the columns are the image itself.
+                    let columnGradient = g.imageIsColumnMatrix ? groupGradient : scratch.buffer(of: worker)
+                    gemm(parallel: parallelGEMM, m: g.patchSize, n: g.outPixels, k: g.groupOutChannels,
+                         a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: true,
+                         b: imageOutputGradient + group * g.groupOutChannels * g.outPixels, ldb: g.outPixels,
+                         transposeB: false, c: columnGradient, ldc: g.outPixels, accumulate: false)
+                    if !g.imageIsColumnMatrix {
+                        col2im(columns: columnGradient, image: groupGradient, geometry: g.oneGroup)
+                    }
                 }
             }
         }
     }
 
     /// The adjoint of conv2d in its weight:
-    /// dw[O,C,kh,kw] = Σ_n,ho,wo gy[n,O,ho,wo] · x[n,C,ho*s-p+i, wo*s-p+j]. Overwrites weightGradient.
+    /// dw[O,c,kh,kw] = Σ_n,ho,wo gy[n,O,ho,wo] · x[n, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d].
+    /// Overwrites weightGradient.
     public static func conv2dWeightGradient(input: UnsafePointer<Float>,
                                             outputGradient: UnsafePointer<Float>,
                                             weightGradient: UnsafeMutablePointer<Float>,
@@ -168,16 +212,55 @@ extension Kernels {
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
-        summingOverImageSlices(g, scratchFloats: columnCount, into: weightGradient) { images, columns, dw, parallelGEMM in
+        // A single image (one slice) may spread its groups over the cores, each with its columns.
+        let columnBuffers = g.batch == 1 ? groupWorkerCount(for: g) : 1
+        summingOverImageSlices(g, scratchFloats: columnBuffers * columnCount, into: weightGradient) {
+            images, scratch, dw, parallelGEMM in
             for n in images {
-                let image = input + n * g.inputImageSize
-                if !g.imageIsColumnMatrix { im2col(image: image, columns: columns, geometry: g) }
-                gemm(parallel: parallelGEMM, m: g.outChannels, n: g.patchSize, k: g.outPixels,
-                     a: outputGradient + n * g.outputImageSize, lda: g.outPixels, transposeA: false,
-                     b: g.imageIsColumnMatrix ? image : UnsafePointer(columns), ldb: g.outPixels,
-                     transposeB: true, c: dw, ldc: g.patchSize, accumulate: true)
+                let imageOutputGradient = outputGradient + n * g.outputImageSize
+                forEachGroup(g, parallelGEMM: parallelGEMM, worker: 0) { group, parallelGEMM, worker in
+                    let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
+                    let columns = scratch + worker * columnCount
+                    if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
+                    gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.patchSize, k: g.outPixels,
+                         a: imageOutputGradient + group * g.groupOutChannels * g.outPixels, lda: g.outPixels,
+                         transposeA: false,
+                         b: g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns), ldb: g.outPixels,
+                         transposeB: true, c: dw + group * g.groupWeightSize, ldc: g.patchSize, accumulate: true)
+                }
             }
         }
+    }
+
+    /// Runs `body` for each group of one image, with the index of the scratch buffer to use.
+    /// Groups write disjoint slices, so when the caller has the cores to itself (`parallelGEMM`,
+    /// a single image) and the groups carry enough work, they are spread over
+    /// `groupWorkerCount(for:)` workers in contiguous ranges, each with its own buffer; otherwise
+    /// they run in order with the caller's `worker` buffer. The products of grouped convolutions
+    /// always run on the calling thread: whether a product is split over the cores then depends on
+    /// the shape alone, so results are the same bits on any machine (see `gemm`).
+    @inline(__always)
+    private static func forEachGroup(_ g: ConvolutionGeometry, parallelGEMM: Bool, worker: Int,
+                                     _ body: (_ group: Int, _ parallelGEMM: Bool, _ worker: Int) -> Void) {
+        guard g.groups > 1 else { return body(0, parallelGEMM, worker) }
+        let workers = parallelGEMM ? groupWorkerCount(for: g) : 1
+        if workers == 1 {
+            for group in 0..<g.groups { body(group, false, worker) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { groupWorker in
+            for group in (g.groups * groupWorker / workers)..<(g.groups * (groupWorker + 1) / workers) {
+                body(group, false, groupWorker)
+            }
+        }
+    }
+
+    /// The workers `forEachGroup` spreads a single image's groups over: one per core when the
+    /// groups carry at least `parallelThreshold` of work, otherwise one.
+    private static func groupWorkerCount(for g: ConvolutionGeometry) -> Int {
+        guard g.groups > 1 else { return 1 }
+        let flops = 2 * g.outChannels * g.patchSize * g.outPixels
+        return flops >= parallelThreshold ? min(g.groups, workerCount) : 1
     }
 
     /// How many slices the batch of a weight gradient is cut into (fewer for smaller batches).
@@ -217,31 +300,50 @@ extension Kernels {
 
     // MARK: - Direct stride-1 kernels
 
-    /// Convolves every image of a batch with `camlab_conv_direct`: each worker pads its images
-    /// one at a time; a single image splits its output channels over the cores instead.
+    /// Convolves every image of a batch with `camlab_conv_direct`, one call per group (its planes
+    /// of the padded image, its packed weights, its output planes): each worker pads its images
+    /// one at a time; a single image splits its groups' blocks of output channels over the cores
+    /// instead.
     private static func directConvolution(batch: Int, images: UnsafePointer<Float>, channels: Int,
                                           height: Int, width: Int, padding: (Int, Int),
                                           weight: UnsafePointer<Float>, adjoint: Bool, outChannels: Int,
-                                          kernel: (Int, Int), bias: UnsafePointer<Float>?, relu: Bool,
-                                          output: UnsafeMutablePointer<Float>) {
+                                          groups: Int, kernel: (Int, Int), bias: UnsafePointer<Float>?,
+                                          relu: Bool, output: UnsafeMutablePointer<Float>) {
         let (kh, kw) = kernel
         let (paddedHeight, paddedWidth) = (height + 2 * padding.0, width + 2 * padding.1)
-        let outputImageSize = outChannels * (paddedHeight - kh + 1) * (paddedWidth - kw + 1)
+        let outPlane = (paddedHeight - kh + 1) * (paddedWidth - kw + 1)
+        let outputImageSize = outChannels * outPlane
+        let (groupChannels, groupOutChannels) = (channels / groups, outChannels / groups)
+        let paddedPlane = paddedHeight * paddedWidth
         let paddedSize = camlab_conv_padded_size(channels, height, width, padding.0, padding.1)
-        let packedSize = camlab_conv_packed_weights_size(outChannels, channels, kh, kw)
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedSize)
+        let packedSize = camlab_conv_packed_weights_size(groupOutChannels, groupChannels, kh, kw)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: groups * packedSize)
         defer { packed.deallocate() }
-        // The OIHW weight is [outChannels][channels] forward, [channels][outChannels] for the adjoint.
-        camlab_conv_pack_weights(weight, adjoint ? channels : outChannels, adjoint ? outChannels : channels,
-                                 kh, kw, adjoint, packed)
-        let blocks = (outChannels + 7) / 8
+        // A group's OIHW weight is [groupOutChannels][groupChannels] forward, and
+        // [groupChannels][groupOutChannels] for the adjoint (the forward convolution's O and C/G).
+        for group in 0..<groups {
+            camlab_conv_pack_weights(weight + group * groupOutChannels * groupChannels * kh * kw,
+                                     adjoint ? groupChannels : groupOutChannels,
+                                     adjoint ? groupOutChannels : groupChannels,
+                                     kh, kw, adjoint, packed + group * packedSize)
+        }
+        // Work units: blocks of 8 output channels of every group, group after group.
+        let blocks = (groupOutChannels + 7) / 8
+        let units = groups * blocks
         let workers = batch >= 2 ? min(batch, workerCount) : 1
         let scratch = Scratch(workers: workers, floatsPerWorker: paddedSize)
         defer { scratch.free() }
 
-        func convolve(_ n: Int, padded: UnsafeMutablePointer<Float>, blocks range: Range<Int>) {
-            camlab_conv_direct(padded, channels, paddedHeight, paddedWidth, packed, outChannels, kh, kw,
-                               range.lowerBound, range.upperBound, bias, relu, output + n * outputImageSize)
+        func convolve(_ n: Int, padded: UnsafeMutablePointer<Float>, units range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            for group in (range.lowerBound / blocks)...((range.upperBound - 1) / blocks) {
+                let first = Swift.max(range.lowerBound - group * blocks, 0)
+                let end = Swift.min(range.upperBound - group * blocks, blocks)
+                camlab_conv_direct(padded + group * groupChannels * paddedPlane, groupChannels,
+                                   paddedHeight, paddedWidth, packed + group * packedSize, groupOutChannels,
+                                   kh, kw, first, end, bias.map { $0 + group * groupOutChannels }, relu,
+                                   output + n * outputImageSize + group * groupOutChannels * outPlane)
+            }
         }
         if workers > 1 {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -249,38 +351,42 @@ extension Kernels {
                 for n in (batch * worker / workers)..<(batch * (worker + 1) / workers) {
                     camlab_conv_pad(images + n * channels * height * width, channels, height, width,
                                     padding.0, padding.1, padded)
-                    convolve(n, padded: padded, blocks: 0..<blocks)
+                    convolve(n, padded: padded, units: 0..<units)
                 }
             }
             return
         }
-        let flops = 2 * outputImageSize * channels * kh * kw
-        let splits = flops >= parallelThreshold ? min(blocks, workerCount) : 1
+        let flops = 2 * outputImageSize * groupChannels * kh * kw
+        let splits = flops >= parallelThreshold ? min(units, workerCount) : 1
         for n in 0..<batch {
             let padded = scratch.buffer(of: 0)
             camlab_conv_pad(images + n * channels * height * width, channels, height, width,
                             padding.0, padding.1, padded)
             if splits == 1 {
-                convolve(n, padded: padded, blocks: 0..<blocks)
+                convolve(n, padded: padded, units: 0..<units)
             } else {
                 DispatchQueue.concurrentPerform(iterations: splits) { split in
-                    convolve(n, padded: padded, blocks: (blocks * split / splits)..<(blocks * (split + 1) / splits))
+                    convolve(n, padded: padded, units: (units * split / splits)..<(units * (split + 1) / splits))
                 }
             }
         }
     }
 
-    /// Sums gy·x over a batch with `camlab_conv_weight_gradient`. Each worker takes a fixed range
-    /// of images, pads and spreads a few at a time (as many as stay in the core's L2 cache), and
-    /// sums into its own dw; worker 0's is the result, the others are added in worker order.
+    /// Sums gy·x over a batch with `camlab_conv_weight_gradient`, one call per group. Each worker
+    /// takes a fixed range of images, pads and spreads a few at a time (as many as stay in the
+    /// core's L2 cache), and sums into its own dw; worker 0's is the result, the others are added
+    /// in worker order. Each group's gradient rows are spread as a block of their own, so the
+    /// kernel's whole tiles of rows read that group's zero rows, never the next group's.
     private static func directWeightGradient(input: UnsafePointer<Float>,
                                              outputGradient: UnsafePointer<Float>,
                                              weightGradient: UnsafeMutablePointer<Float>,
                                              geometry g: ConvolutionGeometry) {
         let (paddedHeight, paddedWidth) = (g.inHeight + 2 * g.padding, g.inWidth + 2 * g.padding)
+        let paddedPlane = paddedHeight * paddedWidth
         let paddedSize = camlab_conv_padded_size(g.inChannels, g.inHeight, g.inWidth, g.padding, g.padding)
         let length = camlab_conv_spread_length(g.outHeight, paddedWidth)
-        let spreadSize = camlab_conv_spread_size(g.outChannels, g.outHeight, paddedWidth)
+        let groupSpreadSize = camlab_conv_spread_size(g.groupOutChannels, g.outHeight, paddedWidth)
+        let spreadSize = g.groups * groupSpreadSize
         let chunk = max(1, min(g.batch, directChunkFloats / (paddedSize + spreadSize)))
         summingOverImageSlices(g, scratchFloats: chunk * (paddedSize + spreadSize), into: weightGradient) {
             images, padded, dw, _ in
@@ -291,12 +397,19 @@ extension Kernels {
                     let n = first + index
                     camlab_conv_pad(input + n * g.inputImageSize, g.inChannels, g.inHeight, g.inWidth,
                                     g.padding, g.padding, padded + index * paddedSize)
-                    camlab_conv_spread(outputGradient + n * g.outputImageSize, g.outChannels,
-                                       g.outHeight, g.outWidth, paddedWidth, spread + index * spreadSize)
+                    for group in 0..<g.groups {
+                        camlab_conv_spread(outputGradient + n * g.outputImageSize + group * g.groupOutChannels * g.outPixels,
+                                           g.groupOutChannels, g.outHeight, g.outWidth, paddedWidth,
+                                           spread + index * spreadSize + group * groupSpreadSize)
+                    }
                 }
-                camlab_conv_weight_gradient(padded, paddedSize, spread, spreadSize, count, g.inChannels,
-                                            paddedHeight, paddedWidth, g.outChannels,
-                                            g.kernelHeight, g.kernelWidth, length, dw)
+                for group in 0..<g.groups {
+                    camlab_conv_weight_gradient(padded + group * g.groupInChannels * paddedPlane, paddedSize,
+                                                spread + group * groupSpreadSize, spreadSize, count,
+                                                g.groupInChannels, paddedHeight, paddedWidth, g.groupOutChannels,
+                                                g.kernelHeight, g.kernelWidth, length,
+                                                dw + group * g.groupWeightSize)
+                }
             }
         }
     }
@@ -360,8 +473,8 @@ extension Kernels {
 
     // MARK: - im2col and its adjoint
 
-    /// For output column `wo` to read input column wo·s − p + j inside [0, width), wo must lie in
-    /// the returned range.
+    /// For output column `wo` to read input column wo·s − p + offset inside [0, width), wo must
+    /// lie in the returned range (`offset` is j·d for tap j).
     @inline(__always)
     private static func validOutputColumns(offset j: Int, g: ConvolutionGeometry) -> Range<Int> {
         // wo·s − p + j ≥ 0  ⇔  wo ≥ ceil((p − j) / s);   wo·s − p + j ≤ W − 1  ⇔  wo ≤ floor((W − 1 + p − j) / s)
@@ -371,24 +484,25 @@ extension Kernels {
         return low..<max(low, high + 1)
     }
 
-    /// columns[(c·kh + i)·kw + j, ho·Wo + wo] = image[c, ho·s − p + i, wo·s − p + j], zero outside.
+    /// columns[(c·kh + i)·kw + j, ho·Wo + wo] = image[c, ho·s − p + i·d, wo·s − p + j·d], zero
+    /// outside, over the geometry's channels (for a group: its planes, through `oneGroup`).
     static func im2col(image: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
                        geometry g: ConvolutionGeometry) {
-        let (outHeight, outWidth, s, p) = (g.outHeight, g.outWidth, g.stride, g.padding)
+        let (outHeight, outWidth, s, p, d) = (g.outHeight, g.outWidth, g.stride, g.padding, g.dilation)
         var row = columns
         for c in 0..<g.inChannels {
             let plane = image + c * g.inHeight * g.inWidth
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
-                    let valid = validOutputColumns(offset: j, g: g)
+                    let valid = validOutputColumns(offset: j * d, g: g)
                     for ho in 0..<outHeight {
                         let out = row + ho * outWidth
-                        let hi = ho * s - p + i
+                        let hi = ho * s - p + i * d
                         guard hi >= 0 && hi < g.inHeight, !valid.isEmpty else {
                             out.update(repeating: 0, count: outWidth)
                             continue
                         }
-                        let rowStart = hi * g.inWidth - p + j // + wo·s is the input index
+                        let rowStart = hi * g.inWidth - p + j * d // + wo·s is the input index
                         for wo in 0..<valid.lowerBound { out[wo] = 0 }
                         if s == 1 {
                             (out + valid.lowerBound).update(from: plane + rowStart + valid.lowerBound,
@@ -404,23 +518,23 @@ extension Kernels {
         }
     }
 
-    /// The adjoint of im2col: image[c, ho·s − p + i, wo·s − p + j] = Σ of the column entries read
-    /// from it. Overwrites image.
+    /// The adjoint of im2col: image[c, ho·s − p + i·d, wo·s − p + j·d] = Σ of the column entries
+    /// read from it. Overwrites image.
     static func col2im(columns: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>,
                        geometry g: ConvolutionGeometry) {
-        let (outHeight, outWidth, s, p) = (g.outHeight, g.outWidth, g.stride, g.padding)
+        let (outHeight, outWidth, s, p, d) = (g.outHeight, g.outWidth, g.stride, g.padding, g.dilation)
         image.update(repeating: 0, count: g.inputImageSize)
         var row = columns
         for c in 0..<g.inChannels {
             let plane = image + c * g.inHeight * g.inWidth
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
-                    let valid = validOutputColumns(offset: j, g: g)
+                    let valid = validOutputColumns(offset: j * d, g: g)
                     for ho in 0..<outHeight {
-                        let hi = ho * s - p + i
+                        let hi = ho * s - p + i * d
                         guard hi >= 0 && hi < g.inHeight else { continue }
                         let source = row + ho * outWidth
-                        let rowStart = hi * g.inWidth - p + j
+                        let rowStart = hi * g.inWidth - p + j * d
                         if s == 1 { // contiguous: a loop the compiler vectorizes
                             let target = plane + rowStart + valid.lowerBound
                             let from = source + valid.lowerBound

@@ -43,30 +43,47 @@ extension Tensor {
         return Tensor(shape: batchShape + [m, n], scalars: values, operation: .matmul, inputs: [self, other])
     }
 
-    /// 2-D convolution as in PyTorch: NCHW input, OIHW weight, optional bias of shape [O].
-    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
-        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: false)
+    /// 2-D convolution as PyTorch's `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`:
+    /// NCHW input, weight [O, C / groups, kh, kw], optional bias of shape [O].
+    ///
+    /// - `dilation` spaces the kernel's taps `dilation` pixels apart (an effective kernel of
+    ///   d·(k − 1) + 1 pixels).
+    /// - `groups` splits input and output channels into that many independent convolutions
+    ///   (ResNeXt's grouped 3×3 convolutions; groups = C is a depthwise convolution).
+    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                  groups: groups, rectified: false)
     }
 
-    /// `conv2d(weight:bias:stride:padding:).relu()`, the pair a ConvNet layer runs; when nothing
-    /// records gradients, computed in one pass (the bias and the ReLU applied as the output is
-    /// written).
-    public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
-        convolved(weight: weight, bias: bias, stride: stride, padding: padding, rectified: true)
+    /// `conv2d(weight:bias:stride:padding:dilation:groups:).relu()`, the pair a ConvNet layer
+    /// runs; when nothing records gradients, computed in one pass (the bias and the ReLU applied
+    /// as the output is written).
+    public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                           dilation: Int = 1, groups: Int = 1) -> Tensor {
+        convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                  groups: groups, rectified: true)
     }
 
-    private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, rectified: Bool) -> Tensor {
+    private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int,
+                           groups: Int, rectified: Bool) -> Tensor {
         precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
         precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
-        precondition(weight.shape[1] == shape[1],
-                     "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1])")
-        precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) and padding \(padding) are invalid")
+        precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0,
+                     "conv2d: input \(shape) and weight \(weight.shape) cannot be split into \(groups) groups")
+        precondition(weight.shape[1] * groups == shape[1],
+                     "conv2d: input \(shape) has \(shape[1]) channels but weight \(weight.shape) expects \(weight.shape[1] * groups)"
+                        + (groups > 1 ? " (\(groups) groups of \(weight.shape[1]))" : ""))
+        precondition(stride >= 1 && padding >= 0 && dilation >= 1,
+                     "conv2d: stride \(stride), padding \(padding) and dilation \(dilation) are invalid")
+        let (kernelHeight, kernelWidth) = (weight.shape[2], weight.shape[3])
+        precondition(shape[2] + 2 * padding >= dilation * (kernelHeight - 1) + 1
+                        && shape[3] + 2 * padding >= dilation * (kernelWidth - 1) + 1,
+                     "conv2d: a \(kernelHeight)×\(kernelWidth) kernel with dilation \(dilation) does not fit input \(shape) with padding \(padding)")
         let geometry = ConvolutionGeometry(
             batch: shape[0], inChannels: shape[1], inHeight: shape[2], inWidth: shape[3],
-            outChannels: weight.shape[0], kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
-            stride: stride, padding: padding)
-        precondition(geometry.outHeight >= 1 && geometry.outWidth >= 1,
-                     "conv2d: a \(weight.shape[2])×\(weight.shape[3]) kernel does not fit input \(shape) with padding \(padding)")
+            outChannels: weight.shape[0], kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+            stride: stride, padding: padding, dilation: dilation, groups: groups)
         if let bias {
             precondition(bias.shape == [weight.shape[0]],
                          "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
@@ -98,7 +115,7 @@ extension Tensor {
             outputShape = [g.batch, g.inChannels, g.inHeight, g.inWidth]
             run = { Kernels.conv2dInputGradient(outputGradient: $0, weight: $1, inputGradient: $2, geometry: g) }
         case .conv2dWeightGradient(let g):
-            outputShape = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
+            outputShape = [g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth]
             run = { Kernels.conv2dWeightGradient(input: $0, outputGradient: $1, weightGradient: $2, geometry: g) }
         default:
             preconditionFailure("convolution: \(operation.kind) is not a convolution")

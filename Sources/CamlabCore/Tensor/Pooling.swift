@@ -1,37 +1,116 @@
 /// Pooling, composed from gathering so that the derivative rules of `gathered` and
 /// `scatteredAdding` serve for every order of differentiation.
 extension Tensor {
-    /// 2-D max pooling of an NCHW tensor (PyTorch's `max_pool2d`, stride defaults to the kernel).
+    /// 2-D max pooling of an NCHW tensor: PyTorch's
+    /// `F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)`, square windows.
+    ///
+    /// - `stride` defaults to the kernel.
+    /// - Padding is −∞: a padded position never wins. PyTorch allows at most kernel / 2.
+    /// - `dilation` spaces the window's taps (window (oy, ox) reads rows oy·s − p + ky·d).
+    /// - `ceilMode` rounds the output size up, so the last windows may hang over the bottom and
+    ///   right edges (those positions are ignored too) — but, as in PyTorch, a window is only
+    ///   added if it starts inside the input or its top/left padding.
+    ///
     /// The winning positions are found first and the result is recorded as a gather from them, so
     /// the gradient goes to the first maximum of each window, as in PyTorch.
-    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1,
+                          ceilMode: Bool = false) -> Tensor {
         let stride = stride ?? kernel
         precondition(rank == 4, "maxPool2d: the input must be NCHW (rank 4), got shape \(shape)")
-        precondition(kernel >= 1 && stride >= 1 && padding >= 0 && padding * 2 <= kernel,
-                     "maxPool2d: kernel \(kernel), stride \(stride), padding \(padding) are invalid")
+        precondition(kernel >= 1 && stride >= 1 && dilation >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "maxPool2d: kernel \(kernel), stride \(stride), padding \(padding), dilation \(dilation) are invalid (padding must be at most half the kernel)")
         let window = PoolingWindow(planes: shape[0] * shape[1], height: shape[2], width: shape[3],
-                                   kernel: kernel, stride: stride, padding: padding)
-        precondition(window.outHeight >= 1 && window.outWidth >= 1, "maxPool2d: kernel \(kernel) does not fit input \(shape)")
+                                   kernel: kernel, stride: stride, padding: padding, dilation: dilation,
+                                   ceilMode: ceilMode)
+        precondition(window.outHeight >= 1 && window.outWidth >= 1,
+                     "maxPool2d: kernel \(kernel) with dilation \(dilation) does not fit input \(shape) with padding \(padding)")
+        // PyTorch returns −∞ there, with an index outside the window, and its backward pass fails.
+        precondition(window.everyWindowReadsTheInput,
+                     "maxPool2d: with kernel \(kernel), stride \(stride), padding \(padding) and dilation \(dilation), a window of input \(shape) reads only padding")
         let outShape = [shape[0], shape[1], window.outHeight, window.outWidth]
-        if padding == 0 && !(GradientMode.isRecording && requiresGradient) {
+        if !(GradientMode.isRecording && requiresGradient) {
             // Nothing will differentiate this result (inference, Score-CAM's masked images): the
             // maxima are enough, and tracking the winners' positions would cost twice as much.
-            return Tensor(shape: outShape, scalars: maxima(in: window))
+            if window.staysInside { return Tensor(shape: outShape, scalars: maxima(in: window)) }
+            let (padded, unpadded) = paddedWithNegativeInfinity(for: window)
+            return Tensor(shape: outShape, scalars: padded.maxima(in: unpadded))
         }
         let (indices, values) = winners(in: window)
         return Tensor(shape: outShape, scalars: values, operation: .gather(indices: indices), inputs: [self])
     }
 
-    /// The geometry of a max pooling: `planes` images of height × width, square windows.
-    struct PoolingWindow {
-        var planes, height, width, kernel, stride, padding: Int
-        var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
-        var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
-        /// The usual 2×2 pooling, which has vectorized loops of its own.
-        var isTwoByTwo: Bool { kernel == 2 && stride == 2 && padding == 0 }
+    /// PyTorch's output size of a pooling along an axis of `size`:
+    /// ⌊(size + 2p − d·(k − 1) − 1) / s⌋ + 1, or with ⌈ ⌉ in ceil mode — less one if that last
+    /// window would start past the input and its left padding, (out − 1)·s ≥ size + p.
+    static func pooledSize(_ size: Int, kernel: Int, stride: Int, padding: Int, dilation: Int,
+                           ceilMode: Bool) -> Int {
+        let span = size + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0)
+        // Floor division, also for a negative span (a kernel larger than the padded input).
+        var count = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1
+        if ceilMode && (count - 1) * stride >= size + padding { count -= 1 }
+        return count
     }
 
-    /// The window maxima of unpadded max pooling, without the winners' positions. A larger value or
+    /// The geometry of a max pooling: `planes` images of height × width, square windows.
+    struct PoolingWindow {
+        var planes, height, width, kernel, stride, padding, dilation: Int
+        var ceilMode: Bool
+        var outHeight: Int {
+            Tensor.pooledSize(height, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+        }
+        var outWidth: Int {
+            Tensor.pooledSize(width, kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+        }
+        /// Every window lies inside the input: no padding, and no ceil-mode window hanging over an
+        /// edge. Only then may the loops that do not check bounds read the windows.
+        var staysInside: Bool {
+            padding == 0 && (outHeight - 1) * stride + dilation * (kernel - 1) < height
+                && (outWidth - 1) * stride + dilation * (kernel - 1) < width
+        }
+        /// Whether every window has a tap inside the input (a dilated window over a small input
+        /// can step from the padding straight past the input).
+        var everyWindowReadsTheInput: Bool {
+            func covered(_ size: Int, _ count: Int) -> Bool {
+                (0..<count).allSatisfy { o in
+                    (0..<kernel).contains { k in (0..<size).contains(o * stride - padding + k * dilation) }
+                }
+            }
+            return covered(height, outHeight) && covered(width, outWidth)
+        }
+        /// The usual 2×2 pooling, which has vectorized loops of its own.
+        var isTwoByTwo: Bool { kernel == 2 && stride == 2 && dilation == 1 && staysInside }
+    }
+
+    /// These planes padded with −∞ by the window's padding on every side, and further on the
+    /// bottom and right as far as ceil-mode windows reach, with the same pooling on them unpadded:
+    /// its windows stay inside, so the vectorized loops can take them. −∞ never beats a value of
+    /// the input (a NaN replaces it, a real −∞ has its bits), so the maxima are the same.
+    private func paddedWithNegativeInfinity(for w: PoolingWindow) -> (Tensor, PoolingWindow) {
+        let span = w.dilation * (w.kernel - 1) + 1
+        var unpadded = w
+        unpadded.height = Swift.max(w.height + 2 * w.padding, (w.outHeight - 1) * w.stride + span)
+        unpadded.width = Swift.max(w.width + 2 * w.padding, (w.outWidth - 1) * w.stride + span)
+        (unpadded.padding, unpadded.ceilMode) = (0, false)
+        assert(unpadded.outHeight == w.outHeight && unpadded.outWidth == w.outWidth && unpadded.staysInside)
+        let (height, width) = (unpadded.height, unpadded.width)
+        let values = [Float](unsafeUninitializedCapacity: w.planes * height * width) { out, initialized in
+            guard let target = out.baseAddress else { return }
+            target.initialize(repeating: -.infinity, count: out.count)
+            scalars.withUnsafeBufferPointer { x in
+                for plane in 0..<w.planes {
+                    for y in 0..<w.height {
+                        (target + (plane * height + y + w.padding) * width + w.padding)
+                            .update(from: x.baseAddress! + (plane * w.height + y) * w.width, count: w.width)
+                    }
+                }
+            }
+            initialized = out.count
+        }
+        return (Tensor(shape: [shape[0], shape[1], height, width], scalars: values), unpadded)
+    }
+
+    /// The window maxima of a max pooling whose windows stay inside the input, without the
+    /// winners' positions. A larger value or
     /// a NaN replaces the running maximum, as in `keepLarger`, so the values are the same.
     private func maxima(in w: PoolingWindow) -> [Float] {
         let (outHeight, outWidth) = (w.outHeight, w.outWidth)
@@ -48,7 +127,7 @@ extension Tensor {
                                 Tensor.maxima2x2(top: corner, bottom: corner + w.width, into: row, count: outWidth)
                             } else {
                                 Tensor.maxima(under: corner, width: w.width, kernel: w.kernel, stride: w.stride,
-                                              into: row, count: outWidth)
+                                              dilation: w.dilation, into: row, count: outWidth)
                             }
                         }
                     }
@@ -58,12 +137,13 @@ extension Tensor {
         }
     }
 
-    /// One output row of any unpadded pooling; `corner` is its first window's top-left element.
+    /// One output row of a pooling whose windows stay inside the input; `corner` is its first
+    /// window's top-left element.
     /// Four windows side by side, so the running maxima are chosen with vector selects (scalar
     /// code compiles to branches that the data mispredicts half the time).
     @inline(__always)
     private static func maxima(under corner: UnsafePointer<Float>, width: Int, kernel: Int, stride: Int,
-                               into row: UnsafeMutablePointer<Float>, count: Int) {
+                               dilation: Int, into row: UnsafeMutablePointer<Float>, count: Int) {
         var ox = 0
         while ox < count {
             let lanes = Swift.min(4, count - ox)
@@ -75,7 +155,7 @@ extension Tensor {
             }
             var best = candidates(0)
             for ky in 0..<kernel {
-                for kx in 0..<kernel { best = larger(best, candidates(ky * width + kx)) }
+                for kx in 0..<kernel { best = larger(best, candidates((ky * width + kx) * dilation)) }
             }
             for lane in 0..<lanes { row[ox + lane] = best[lane] }
             ox += lanes
@@ -135,10 +215,10 @@ extension Tensor {
                                     var best = -1
                                     var value = -Float.infinity
                                     for ky in 0..<w.kernel {
-                                        let y = oy * w.stride - w.padding + ky
+                                        let y = oy * w.stride - w.padding + ky * w.dilation
                                         guard y >= 0 && y < w.height else { continue }
                                         for kx in 0..<w.kernel {
-                                            let xx = ox * w.stride - w.padding + kx
+                                            let xx = ox * w.stride - w.padding + kx * w.dilation
                                             guard xx >= 0 && xx < w.width else { continue }
                                             let index = (plane * w.height + y) * w.width + xx
                                             if best < 0 { (best, value) = (index, input[index]) }
@@ -209,39 +289,107 @@ extension Tensor {
         bestValue.replace(with: value, where: wins)
     }
 
-    /// 2-D average pooling of an NCHW tensor; zero padding counts towards the average
-    /// (PyTorch's default `count_include_pad=True`).
-    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    /// 2-D average pooling of an NCHW tensor: PyTorch's
+    /// `F.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)`, square windows.
+    ///
+    /// Window (oy, ox) covers rows oy·s − p ..< oy·s − p + k, and it is divided by PyTorch's count:
+    /// with `countIncludingPadding` (PyTorch's default) the rows and columns of the window that lie
+    /// in the input or its padding — a ceil-mode window hanging past the padding counts only up to
+    /// the padding's edge — otherwise only those in the input. PyTorch allows padding up to k / 2.
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false,
+                          countIncludingPadding: Bool = true) -> Tensor {
         let stride = stride ?? kernel
         precondition(rank == 4, "avgPool2d: the input must be NCHW (rank 4), got shape \(shape)")
-        precondition(kernel >= 1 && stride >= 1 && padding >= 0,
-                     "avgPool2d: kernel \(kernel), stride \(stride), padding \(padding) are invalid")
-        let input = paddedSpatially(by: padding)
-        let (planes, height, width) = (shape[0] * shape[1], input.shape[2], input.shape[3])
-        let outHeight = (height - kernel) / stride + 1
-        let outWidth = (width - kernel) / stride + 1
-        precondition(outHeight >= 1 && outWidth >= 1, "avgPool2d: kernel \(kernel) does not fit input \(shape)")
-        var indices = [Int32]()
-        indices.reserveCapacity(planes * outHeight * outWidth * kernel * kernel)
-        for plane in 0..<planes {
-            for oy in 0..<outHeight {
-                for ox in 0..<outWidth {
-                    for ky in 0..<kernel {
-                        for kx in 0..<kernel {
-                            indices.append(Int32(plane * height * width + (oy * stride + ky) * width + ox * stride + kx))
-                        }
-                    }
-                }
+        precondition(kernel >= 1 && stride >= 1 && padding >= 0 && padding * 2 <= kernel,
+                     "avgPool2d: kernel \(kernel), stride \(stride), padding \(padding) are invalid (padding must be at most half the kernel)")
+        func windows(_ size: Int) -> [(range: Range<Int>, divisor: Int)] {
+            let count = Tensor.pooledSize(size, kernel: kernel, stride: stride, padding: padding, dilation: 1,
+                                          ceilMode: ceilMode)
+            return (0..<Swift.max(count, 0)).map { i in
+                let start = i * stride - padding
+                let end = Swift.min(start + kernel, size + padding)
+                let inside = Swift.max(start, 0)..<Swift.min(end, size)
+                return (inside, countIncludingPadding ? end - start : inside.count)
             }
         }
-        let windows = input.gathered(atFlatIndices: indices,
-                                     shape: [shape[0], shape[1], outHeight, outWidth, kernel * kernel])
-        return windows.mean(alongAxis: 4)
+        let (rows, columns) = (windows(shape[2]), windows(shape[3]))
+        precondition(!rows.isEmpty && !columns.isEmpty, "avgPool2d: kernel \(kernel) does not fit input \(shape)")
+        return averaged(rows: rows, columns: columns)
+    }
+
+    /// Adaptive average pooling of an NCHW tensor to height × width: PyTorch's
+    /// `F.adaptive_avg_pool2d(x, (height, width))` (VGG's 7×7 before its classifier, ResNet's 1×1).
+    ///
+    /// Output row i averages input rows ⌊i·H/height⌋ ..< ⌈(i + 1)·H/height⌉, and likewise the
+    /// columns: bins overlap when the sizes do not divide, and an output larger than the input
+    /// repeats input cells. 1×1 is `globalAveragePooled()`, to the bit; height × width equal to
+    /// the input's is the input itself.
+    public func adaptiveAveragePooled(height: Int, width: Int) -> Tensor {
+        precondition(rank == 4, "adaptiveAveragePooled: the input must be NCHW (rank 4), got shape \(shape)")
+        precondition(height >= 1 && width >= 1, "adaptiveAveragePooled: the output size \(height)×\(width) is empty")
+        precondition(shape[2] >= 1 && shape[3] >= 1, "adaptiveAveragePooled: the input \(shape) is empty")
+        if height == 1 && width == 1 { return globalAveragePooled().reshaped(to: [shape[0], shape[1], 1, 1]) }
+        if height == shape[2] && width == shape[3] { return self }
+        func bins(_ size: Int, _ count: Int) -> [(range: Range<Int>, divisor: Int)] {
+            (0..<count).map { i in
+                let bin = (i * size / count)..<(((i + 1) * size + count - 1) / count)
+                return (bin, bin.count)
+            }
+        }
+        return averaged(rows: bins(shape[2], height), columns: bins(shape[3], width))
     }
 
     /// Global average pooling of NCHW to [N, C]: F^k = (1/Z) Σ_ij A^k_ij.
     public func globalAveragePooled() -> Tensor {
         precondition(rank == 4, "globalAveragePooled: the input must be NCHW (rank 4), got shape \(shape)")
         return mean(alongAxes: [2, 3])
+    }
+
+    /// out[n, c, i, j] = Σ_{y ∈ rows[i].range, x ∈ columns[j].range} self[n, c, y, x]
+    ///                   / (rows[i].divisor · columns[j].divisor).
+    /// Average pooling is separable: the windows are summed along the width, then along the
+    /// height, and divided once, as PyTorch does. Only gathers, sums and a division: every
+    /// derivative comes from their rules, and a NaN or infinity reaches only its own windows.
+    private func averaged(rows: [(range: Range<Int>, divisor: Int)],
+                          columns: [(range: Range<Int>, divisor: Int)]) -> Tensor {
+        let sums = summed(alongAxis: 3, over: columns.map(\.range)).summed(alongAxis: 2, over: rows.map(\.range))
+        let divisors = rows.flatMap { row in columns.map { Float(row.divisor * $0.divisor) } }
+        return sums / Tensor(shape: [rows.count, columns.count], scalars: divisors)
+    }
+
+    /// Sums of `windows` of positions along `axis`: that axis becomes one entry per window.
+    /// Σ_t (element t of every window), each gathered whole, so the sum is a few same-shape
+    /// additions; windows shorter than the longest read a zero appended to the axis instead.
+    private func summed(alongAxis axis: Int, over windows: [Range<Int>]) -> Tensor {
+        let length = shape[axis]
+        if windows == (0..<length).map({ $0..<($0 + 1) }) { return self }
+        let longest = windows.map(\.count).max() ?? 0
+        let ragged = windows.contains { $0.count < longest }
+        let source = ragged ? padded(alongAxis: axis, before: 0, after: 1) : self
+        let sourceLength = ragged ? length + 1 : length // position `length` of the source is the zero
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        var target = shape
+        target[axis] = windows.count
+        return (0..<longest).map { t in
+            // out[o, i, r] = source[o, windows[i].lowerBound + t (or the zero), r]
+            let positions = windows.map { t < $0.count ? $0.lowerBound + t : length }
+            let runs = positions.count * inner
+            let indices = [Int32](unsafeUninitializedCapacity: outer * runs) { buffer, initialized in
+                // Wrapping arithmetic: the indices fit in Int32 (as every gather's), and the loops
+                // need no overflow checks.
+                ParallelLoops.forEachChunk(of: outer, weight: runs) { outerRange in
+                    for o in outerRange {
+                        var out = buffer.baseAddress! + o &* runs
+                        for position in positions {
+                            let first = Int32(truncatingIfNeeded: (o &* sourceLength &+ position) &* inner)
+                            for r in 0..<Int32(truncatingIfNeeded: inner) { out[Int(r)] = first &+ r }
+                            out += inner
+                        }
+                    }
+                }
+                initialized = outer * runs
+            }
+            return source.gathered(atFlatIndices: indices, shape: target)
+        }.reduce(nil) { sum, term in sum.map { $0 + term } ?? term }!
     }
 }
