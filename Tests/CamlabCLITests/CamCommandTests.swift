@@ -63,7 +63,7 @@ struct CamCommandTests {
     @Test(arguments: [
         (["cam", "gradcm"], "did you mean 'gradcam'"),
         (["cam", "gradcam", "--image", "nothere.png"], "no such file"),
-        (["cam", "gradcam", "--layer", "features.9"], "has no layer 'features.9'"),
+        (["cam", "gradcam", "--layer", "features.9"], "has no module 'features.9'"),
         (["cam", "gradcam", "--class", "dog"], "has no class 'dog'"),
         (["cam", "gradcam", "--layer", "classifier"], "does not output feature maps"),
         (["cam", "cam", "--layer", "features.3"], "CAM needs the explained layer"),

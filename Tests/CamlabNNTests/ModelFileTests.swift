@@ -467,3 +467,21 @@ func check(_ architecture: Architecture) throws {
         }
     }
 }
+
+/// Only a network that adapts to the input size takes an image at its own size; one whose linear
+/// layer reads a flattened map of fixed size gets images resized to its nominal input.
+@Test func imagesRunAtTheirOwnSizeOnlyWhereTheNetworkAdapts() throws {
+    let adaptive = try Network(architecture: tiny32, seed: 1)
+    #expect(adaptive.adaptsToInputSize)
+    #expect(adaptive.inputShape(forImageHeight: 250, width: 400) == [3, 250, 400])
+    let flat = Architecture(input: [3, 8, 8], mean: [0, 0, 0], std: [1, 1, 1], classes: ["a", "b"], root: ModuleSpec("", .sequential, children: [
+        ModuleSpec("0", .conv2d(Conv2dSpec(in: 3, out: 4, kernel: [3, 3], padding: 1))), ModuleSpec("1", .relu),
+        ModuleSpec("2", .flatten), ModuleSpec("3", .linear(in: 256, out: 2, bias: true)),
+    ]), targetLayer: "1")
+    let fixed = try Network(architecture: flat, seed: 1)
+    #expect(!fixed.adaptsToInputSize)
+    #expect(fixed.inputShape(forImageHeight: 250, width: 400) == [3, 8, 8])
+    #expect(throws: NetworkError.self) { try fixed.outputShapes(forInput: [3, 9, 8]) }
+    #expect(try Architecture(jsonString: flat.jsonString) == flat)
+    #expect(flat.jsonString.contains("\"modules\""))
+}

@@ -47,3 +47,15 @@ public struct ModelInput {
         self.batch = network.normalized(Tensor.concatenated(tensors, alongAxis: 0))
     }
 }
+
+/// `--resize WxH`: the size an image is resized to before anything else.
+public enum ImageResize {
+    public static func parse(_ text: String) throws -> (width: Int, height: Int) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]),
+              (1...Limits.side).contains(width), (1...Limits.side).contains(height) else {
+            throw LabError("--resize takes WIDTHxHEIGHT with each from 1 to \(Limits.side), e.g. 300x300, not '\(text.prefix(40))'")
+        }
+        return (width, height)
+    }
+}

@@ -11,11 +11,14 @@ public struct Terminal: Sendable {
     public var isInteractive: Bool
     public var color: ColorSupport
     public var width: Int
+    /// Rows of the window, when stdout is a terminal (a pipe has no height).
+    public var height: Int?
 
-    public init(isInteractive: Bool, color: ColorSupport, width: Int = 80) {
+    public init(isInteractive: Bool, color: ColorSupport, width: Int = 80, height: Int? = nil) {
         self.isInteractive = isInteractive
         self.color = color
         self.width = width
+        self.height = height
     }
 
     /// The terminal of this process's stdout.
@@ -31,8 +34,9 @@ public struct Terminal: Sendable {
             color = override == "1" ? .trueColor : (override == "0" ? .palette256 : color)
         }
         var size = winsize()
-        let width = interactive && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
-        return Terminal(isInteractive: interactive, color: color, width: width)
+        let measured = interactive && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
+        return Terminal(isInteractive: interactive, color: color, width: measured ? Int(size.ws_col) : 80,
+                        height: measured && size.ws_row > 0 ? Int(size.ws_row) : nil)
     }()
 
     /// `text` in bold when colour is on.

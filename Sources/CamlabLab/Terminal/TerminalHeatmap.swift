@@ -6,8 +6,22 @@ import CamlabImaging
 /// so the shape of the map still reads.
 public enum TerminalHeatmap {
     /// Renders an RGB picture (e.g. an overlay) scaled by an integer factor; `intensity`, one value in
-    /// [0, 1] per pixel, is what the ASCII fallback shows.
+    /// [0, 1] per pixel, is what the ASCII fallback shows. A picture larger than the terminal is
+    /// shrunk to fit its width (and, in a window, its height), keeping its aspect ratio: one
+    /// character is one pixel wide and two high.
     public static func render(_ picture: RGBImage, intensity: [Float], scale: Int = 1, terminal: Terminal) -> String {
+        let columns = Swift.max(8, terminal.width - 1)
+        let rows = terminal.height.map { Swift.max(8, $0 - 6) } ?? Int.max
+        let shrink = Swift.min(1, Double(columns) / Double(picture.width * scale),
+                               rows == Int.max ? 1 : Double(2 * rows) / Double(picture.height * scale))
+        if shrink < 1 {
+            let width = Swift.max(1, Int(Double(picture.width) * shrink * Double(scale)))
+            let height = Swift.max(1, Int(Double(picture.height) * shrink * Double(scale)))
+            let sampled = (0..<(width * height)).map { index -> Float in
+                intensity[(index / width) * picture.height / height * picture.width + (index % width) * picture.width / width]
+            }
+            return render(picture.resized(toWidth: width, height: height), intensity: sampled, scale: 1, terminal: terminal)
+        }
         let picture = scale > 1 ? picture.resized(toWidth: picture.width * scale, height: picture.height * scale,
                                                   method: .nearestNeighbor) : picture
         let width = picture.width, height = picture.height

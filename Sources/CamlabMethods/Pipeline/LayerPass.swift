@@ -29,7 +29,10 @@ public final class LayerPass {
         self.layerName = layerName
         self.target = target
         do {
-            forward = try network.forwardPass(input, capturing: [layerName], rerunnable: [layerName])
+            // Only guided Grad-CAM differentiates down to the input; the others need the graph
+            // from the layer up, so the network below it runs unrecorded.
+            forward = try network.forwardPass(input, capturing: [layerName], rerunnable: [layerName],
+                                              recordingFrom: input.requiresGradient ? nil : layerName)
         } catch let error as NetworkError {
             throw ExplanationError.network(error)
         }

@@ -164,4 +164,6 @@ public enum Limits {
     public static let features = 1 << 20
     /// Kernel, stride, padding, dilation.
     public static let kernel = 64
+    /// A model file: VGG-19 in F32 is 548 MiB, wide_resnet101_2 485 MiB.
+    public static let fileBytes = 4 << 30
 }

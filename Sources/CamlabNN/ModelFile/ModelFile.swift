@@ -90,7 +90,7 @@ public struct ModelFile {
             guard tensor.values.count == tensor.elementCount else {
                 throw ModelFileError(file: nil, operation: .checking, .valueCountMismatch(tensor: name, shape: tensor.shape, valueCount: tensor.values.count))
             }
-            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+            if !StoredTensor.allFinite(tensor.values), let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
                 throw ModelFileError(file: nil, operation: .checking, .nonFiniteValue(tensor: name, index: index, value: "\(tensor.values[index])"))
             }
         }

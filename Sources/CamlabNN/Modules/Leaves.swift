@@ -1,4 +1,5 @@
 import CamlabCore
+import Foundation
 
 /// `nn.Conv2d`: weight [out, in / groups, kh, kw], optional bias [out].
 public final class Conv2d: LeafModule {
@@ -17,10 +18,13 @@ public final class Conv2d: LeafModule {
                  dilation: spec.dilation, groups: spec.groups)
     }
 
-    /// This convolution followed by a ReLU, in one pass when nothing records gradients.
-    func rectified(_ x: Tensor) -> Tensor {
-        x.conv2dReLU(weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
-                     dilation: spec.dilation, groups: spec.groups)
+    /// This convolution with a BatchNorm folded into its weights and bias (w γ/√(σ² + ε) and
+    /// (b − μ) γ/√(σ² + ε) + β) and an optional ReLU, in one pass: inference only.
+    func fused(_ x: Tensor, batchNorm: BatchNorm2d?, relu: Bool) -> Tensor {
+        let (w, b) = batchNorm?.folded(into: self) ?? (weight, bias)
+        return relu
+            ? x.conv2dReLU(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
+            : x.conv2d(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
@@ -71,12 +75,44 @@ public final class BatchNorm2d: LeafModule {
 
     public func apply(_ x: Tensor, _ context: RunContext) -> Tensor {
         guard context.isTraining else {
-            return x.batchNormalized(runningMean: runningMean, runningVariance: runningVariance,
-                                     weight: weight, bias: bias, epsilon: epsilon)
+            // As PyTorch's CPU kernel computes it: y = x · α + β' with α = γ/√(σ² + ε), β' = β − μα.
+            let (scale, shift) = affine
+            return x * scale.reshaped(to: [1, features, 1, 1]) + shift.reshaped(to: [1, features, 1, 1])
         }
         let (y, mean, variance) = x.batchNormalizedWithBatchStatistics(weight: weight, bias: bias, epsilon: epsilon)
         context.batchStatistics.append((self, mean, variance))
         return y
+    }
+
+    /// α = γ/√(σ² + ε) and β − μα: the affine map this BatchNorm is in evaluation (differentiable
+    /// in γ and β).
+    var affine: (scale: Tensor, shift: Tensor) {
+        let scale = weight / (runningVariance + epsilon).sqrt()
+        return (scale, bias - runningMean * scale)
+    }
+
+    private let foldLock = NSLock()
+    private var foldedCache: (key: [ObjectIdentifier], weight: Tensor, bias: Tensor)?
+
+    /// The weight and bias of `convolution` with this BatchNorm folded in, computed once for the
+    /// tensors they are made of (training replaces them, which makes a new key).
+    func folded(into convolution: Conv2d) -> (weight: Tensor, bias: Tensor) {
+        var key = [weight, bias, runningMean, runningVariance, convolution.weight].map(ObjectIdentifier.init)
+        if let b = convolution.bias { key.append(ObjectIdentifier(b)) }
+        foldLock.lock()
+        defer { foldLock.unlock() }
+        if let cached = foldedCache, cached.key == key { return (cached.weight, cached.bias) }
+        let (w, b) = withoutGradient { () -> (Tensor, Tensor) in
+            let (scale, shift) = affine
+            let perFilter = convolution.weight.count / features
+            let weight = Tensor(shape: convolution.weight.shape, scalars: convolution.weight.scalars.enumerated().map { index, value in
+                value * scale.scalars[index / perFilter]
+            })
+            let bias = (convolution.bias.map { $0 * scale } ?? Tensor.zeros([features])) + shift
+            return (weight, bias.detached())
+        }
+        foldedCache = (key, w, b)
+        return (w, b)
     }
 
     /// PyTorch's running update after a training step: r ← (1 − m) r + m · batch statistic

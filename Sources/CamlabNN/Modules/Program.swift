@@ -30,6 +30,21 @@ public struct Program {
     public let moduleOutputs: [String: [Int]]
     /// The last instruction reading each slot (the output's is `instructions.count`).
     let lastUse: [Int]
+    /// Where a convolution, the BatchNorm after it and the ReLU after that can run as one step in
+    /// inference: by the convolution's instruction index.
+    let fusions: [Int: Fusion]
+
+    /// A convolution followed by what can be folded into it: the BatchNorm that alone reads its
+    /// output (an affine map per channel), and the ReLU that alone reads the result.
+    struct Fusion {
+        let convolution: Conv2d
+        let batchNorm: BatchNorm2d?
+        let relu: Bool
+        /// The slots computed on the way, which must not be kept for the fusion to apply.
+        let skipped: [Int]
+        /// The index of the last instruction the fusion covers.
+        let last: Int
+    }
 
     init(instructions: [Instruction], output: Int, moduleOutputs: [String: [Int]]) {
         self.instructions = instructions
@@ -41,15 +56,62 @@ public struct Program {
         }
         lastUse[output] = instructions.count
         self.lastUse = lastUse
+        var fusions: [Int: Fusion] = [:]
+        func leaf(_ index: Int) -> LeafModule? {
+            guard index < instructions.count, case .leaf(let module) = instructions[index].step else { return nil }
+            return module
+        }
+        /// Instruction `index` alone reads the previous instruction's output, and nothing after it.
+        func followsAlone(_ index: Int) -> Bool {
+            index < instructions.count && instructions[index].inputs == [index] && lastUse[index] == index
+        }
+        for index in instructions.indices {
+            guard let convolution = leaf(index) as? Conv2d else { continue }
+            var last = index
+            var batchNorm: BatchNorm2d?
+            if followsAlone(index + 1), let next = leaf(index + 1) as? BatchNorm2d {
+                batchNorm = next
+                last = index + 1
+            }
+            let relu = followsAlone(last + 1) && leaf(last + 1) is ReLU
+            if relu { last += 1 }
+            guard last > index else { continue }
+            fusions[index] = Fusion(convolution: convolution, batchNorm: batchNorm, relu: relu,
+                                    skipped: Array((index + 1)...last), last: last)
+        }
+        self.fusions = fusions
     }
 
     /// Runs the program on `input`, keeping the values of `keep` (and the output).
-    public func run(_ input: Tensor, keeping keep: Set<Int> = [], context: RunContext = .evaluation) -> [Int: Tensor] {
+    ///
+    /// With `recordingFrom` slot s, nothing before s is recorded and s becomes a leaf of the graph:
+    /// gradients can then be taken with respect to s and what follows it — all that explaining
+    /// the module of s needs — without the cost of recording the network below it.
+    public func run(_ input: Tensor, keeping keep: Set<Int> = [], recordingFrom start: Int? = nil,
+                    context: RunContext = .evaluation) -> [Int: Tensor] {
         var values = [Tensor?](repeating: nil, count: instructions.count + 1)
         values[0] = input
-        for (index, instruction) in instructions.enumerated() {
-            values[instruction.output] = execute(instruction, values, context)
-            for slot in instruction.inputs where lastUse[slot] == index && !keep.contains(slot) { values[slot] = nil }
+        var index = 0
+        while index < instructions.count {
+            let instruction = instructions[index]
+            let isPrefix = start.map { instruction.output <= $0 } ?? false
+            var covered = index
+            func step() -> Tensor {
+                // Inference folds BatchNorm (and the ReLU) into the convolution before it.
+                if !context.isTraining, !GradientMode.isRecording, let fusion = fusions[index],
+                   !fusion.skipped.contains(where: keep.contains), !fusion.skipped.contains(where: { $0 == start }) {
+                    covered = fusion.last
+                    return fusion.convolution.fused(values[instruction.inputs[0]]!, batchNorm: fusion.batchNorm, relu: fusion.relu)
+                }
+                return execute(instruction, values, context)
+            }
+            var value = isPrefix ? withoutGradient(step) : step()
+            if let start, instructions[covered].output == start { value = value.requiringGradient() }
+            values[instructions[covered].output] = value
+            for done in index...covered {
+                for slot in instructions[done].inputs where lastUse[slot] <= covered && !keep.contains(slot) { values[slot] = nil }
+            }
+            index = covered + 1
         }
         var kept: [Int: Tensor] = [:]
         for slot in keep.union([output]) { kept[slot] = values[slot] }

@@ -186,13 +186,17 @@ public final class Network {
 
     /// A forward pass that keeps the outputs of `capturing`, and what re-running from the outputs
     /// of `rerunnable` needs.
+    ///
+    /// With `recordingFrom`, nothing before that module's output is recorded: gradients can be
+    /// taken with respect to its output and what follows (what explaining it needs), not below.
     public func forwardPass(_ input: Tensor, capturing names: Set<String>, rerunnable: Set<String> = [],
-                            context: RunContext = .evaluation) throws -> ForwardPass {
+                            recordingFrom: String? = nil, context: RunContext = .evaluation) throws -> ForwardPass {
         var slots: [String: Int] = [:]
         for name in names.union(rerunnable) { slots[name] = try outputSlot(of: name) }
         var keep = Set(names.map { slots[$0]! })
         for name in rerunnable { keep.formUnion(program.frontier(of: slots[name]!)) }
-        let values = program.run(input, keeping: keep, context: context)
+        let start = try recordingFrom.map { try outputSlot(of: $0) }
+        let values = program.run(input, keeping: keep, recordingFrom: start, context: context)
         return ForwardPass(network: self, values: values, slots: slots, captured: names)
     }
 }

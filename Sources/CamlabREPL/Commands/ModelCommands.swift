@@ -74,14 +74,15 @@ struct LayersCommand: Command {
 
 struct ImageCommand: Command {
     let name = "image"
-    let usage = "image [PATH | DATASET N]"
+    let usage = "image [PATH [--resize WxH] | DATASET N]"
     let summary = "Choose the image to explain (a file, or image N of a dataset), or show the current one."
     let details = """
         DATASET is shapes, multi or pairs, e.g. image multi 7. Dataset images are drawn on the fly,
         exactly as 'camlab data' draws them (seed 0):
         shapes N shows one object of class N mod 4 (circle, square, triangle, cross); multi N shows
-        2–6 small objects of one class; pairs N two objects of different classes. Files of another
-        size are resized to the model's input.
+        2–6 small objects of one class; pairs N two objects of different classes. A file is explained
+        at its own size when the model takes any size (global or adaptive average pooling before its
+        classifier), else resized to the model's input; --resize WxH resizes it first (bilinear).
         """
     let topic = CommandTopic.model
 
@@ -120,8 +121,7 @@ struct PredictCommand: Command {
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         let network = try lab.network()
         let image = try lab.image()
-        let input = network.normalized(image.picture.tensor(channels: network.architecture.input[0],
-                                                            height: network.architecture.input[1], width: network.architecture.input[2]))
+        let input = try image.modelInput(for: network).batch
         let logits = withoutGradient { network(input) }.scalars
         let probabilities = Tensor(logits).softmax(alongAxis: 0).scalars
         let best = logits.indices.max { logits[$0] < logits[$1] } ?? 0

@@ -25,21 +25,36 @@ public struct LabState: Equatable {
 public enum ImageSource: Equatable, CustomStringConvertible {
     /// Image `index` of a synthetic dataset (seed 0, as `camlab data` makes it by default).
     case dataset(DatasetKind, Int)
-    case file(String)
+    /// A file, resized to width × height first when `resize` is given.
+    case file(String, resize: [Int]? = nil)
 
     public var description: String {
         switch self {
         case let .dataset(kind, index): return "\(kind.rawValue) \(index)"
-        case let .file(path): return path
+        case let .file(path, resize):
+            return path + (resize.map { " --resize \($0[0])x\($0[1])" } ?? "")
         }
     }
 
-    /// Parses `shapes 7`, `multi 3`, `pairs 0`, or a path.
+    /// Parses `shapes 7`, `multi 3`, `pairs 0`, or a path (with `--resize WxH`).
     public init(arguments: [String]) throws {
+        var arguments = arguments
+        var resize: [Int]?
+        if let flag = arguments.firstIndex(of: "--resize") {
+            guard flag + 1 < arguments.count else { throw CommandError.usage("image PATH --resize WxH, e.g. --resize 300x300") }
+            do {
+                let size = try ImageResize.parse(arguments[flag + 1])
+                resize = [size.width, size.height]
+            } catch {
+                throw CommandError.message("\(error)")
+            }
+            arguments.removeSubrange(flag...(flag + 1))
+        }
         if let first = arguments.first, let kind = DatasetKind(rawValue: first) {
             guard arguments.count == 2, let index = Int(arguments[1]), index >= 0 else {
                 throw CommandError.usage("image \(kind.rawValue) N, with N a whole number ≥ 0")
             }
+            guard resize == nil else { throw CommandError.message("--resize is for image files; dataset images are drawn at the model's size.") }
             self = .dataset(kind, index)
             return
         }
@@ -47,6 +62,6 @@ public enum ImageSource: Equatable, CustomStringConvertible {
         guard let found = ResourceLocator.existingFile(path) else {
             throw CommandError.message("There is no file '\(path)'; give a PNG or JPEG path, or a dataset image such as 'shapes 3' or 'multi 7'.")
         }
-        self = .file(found)
+        self = .file(found, resize: resize)
     }
 }

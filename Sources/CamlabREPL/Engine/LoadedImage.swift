@@ -15,9 +15,10 @@ public struct LoadedImage {
 
     init(source: ImageSource, size: Int) throws {
         switch source {
-        case let .file(path):
+        case let .file(path, resize):
             self.path = path
-            picture = try ImageFile.readRGB(at: path)
+            let original = try ImageFile.readRGB(at: path)
+            picture = resize.map { original.resized(toWidth: $0[0], height: $0[1]) } ?? original
             truth = []
             masks = [:]
         case let .dataset(kind, index):
