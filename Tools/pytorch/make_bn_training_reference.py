@@ -13,7 +13,7 @@ then 8x8, 4x4, 2x2.
 Initial parameters: camlab-formula/1 (formula_weights.py); the BatchNorm buffers are PyTorch's
 initial ones (running_mean 0, running_var 1, num_batches_tracked 0).
 
-Training: `model.train()`, torch.optim.Adam(lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+Training: `model.train()`, torch.optim.Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
 for t = 0..4 one step on batch t: images = formula values of the key `batch{t}.images`, shape
 [8, 3, 32, 32], range [0, 1) (no normalization); labels[n] = (3n + t) % 4; loss = cross-entropy,
 mean over the batch. BatchNorm in train mode normalizes with the batch's biased variance and
@@ -54,7 +54,7 @@ CLASSES = 4
 STEPS = 5
 BATCH = 8
 IMAGE_SHAPE = [3, 32, 32]
-ADAM = {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+ADAM = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
 
 
 class SmallResNet(torch.nn.Module):
