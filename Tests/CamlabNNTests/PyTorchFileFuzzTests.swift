@@ -103,7 +103,7 @@ extension PyTorchFileTests {
     ///
     /// CI runs 3000 iterations. For longer runs set CAMLAB_FUZZ_ITERATIONS and CAMLAB_FUZZ_SEED;
     /// with CAMLAB_FUZZ_TRACE=path each input is written to that path before it is read, so a
-    /// crash leaves its input behind (add it to Fixtures/pth/regressions).
+    /// crash leaves its input behind, to be kept as a fixture with a test of its own.
     @Test func mutatedFilesParseOrThrowPyTorchFileError() throws {
         let environment = ProcessInfo.processInfo.environment
         let iterations = environment["CAMLAB_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 3000

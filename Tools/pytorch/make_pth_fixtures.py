@@ -291,10 +291,16 @@ def make_refused(folder, state):
         if name != "self_containing_list.pth":  # PyTorch reads that one: a dict holding a list
             refused_by_torch(path(name))
 
-    # Refused by camlab only: PyTorch would make the views without allocating, camlab would not.
+    # Refused by camlab only, to bound its memory and time. PyTorch would make these views without
+    # allocating, and would take any rank, key length, or a long key set again and again.
     handmade(path("huge_view.pth"), pickle_of(op_state_dict([("w", op_tensor("0", 4, 0, [2**31, 2**31], [0, 0]))])), [four_floats])
     handmade(path("too_many_values.pth"), pickle_of(op_state_dict(
         [(f"w{i}", op_tensor("0", 4, 0, [2**20], [0])) for i in range(20)])), [four_floats])
+    handmade(path("high_rank.pth"), pickle_of(op_state_dict([("w", op_tensor("0", 4, 0, [1] * 100, [1] * 100))])), [four_floats])
+    handmade(path("long_storage_key.pth"), pickle_of(op_state_dict([("w", op_tensor("k" * 300, 4, 0, [4], [1]))])),
+             [("k" * 300, four_floats[1])])
+    long_key = op_string("k" * 20000) + b"q\x00"  # then fetched from the memo (BINGET 0) for every SETITEM
+    handmade(path("long_keys_through_memo.pth"), pickle_of(b"}" + long_key + b"Ns" + b"h\x00Ns" * 100))
 
     source = path("state_dict.pth")
     rewrite(source, path("missing_storage.pth"), lambda name, data: None if name.endswith("/data/1") else (name, data))

@@ -103,6 +103,12 @@ public enum PyTorchFile {
     /// allocated for a size the file declares until the bytes behind it have been found.
     private static func tensors(_ entries: [(name: String, object: Int)], of pickle: Pickle, archive: ZipArchive,
                                 folder: String, in bytes: UnsafeRawBufferPointer) throws -> [(name: String, tensor: StoredTensor)] {
+        // The storage records by key, found in one pass (lookups then cost the short key alone).
+        let dataFolder = folder + "data/"
+        var records: [String: ZipArchive.Entry] = [:]
+        for entry in archive.entries where entry.name.hasPrefix(dataFolder) {
+            records[String(entry.name.dropFirst(dataFolder.count))] = entry
+        }
         var planned: [(name: String, tensor: TensorReference, record: ZipArchive.Entry, count: Int)] = []
         var recordSizes: [String: Int] = [:]
         var valueCount = 0
@@ -114,13 +120,13 @@ public enum PyTorchFile {
                 preconditionFailure("Pickle.stateDict() returned '\(name)', which is no tensor")
             }
             let storage = pickle.storages[tensor.storage]
-            let recordName = folder + "data/" + storage.key
-            guard let record = try archive.storedEntry(named: recordName) else {
-                throw PyTorchFileError(.missingStorageRecord(key: storage.key, record: recordName))
+            guard let record = records[storage.key] else {
+                throw PyTorchFileError(.missingStorageRecord(key: storage.key, record: dataFolder + storage.key))
             }
+            try record.checkStored()
             let count = try tensor.checkedElementCount(name: name, storage: storage, record: record)
             valueCount += count  // at most 2^30 per tensor and fewer tensors than bytes: no overflow
-            recordSizes[recordName] = record.size
+            recordSizes[record.name] = record.size
             planned.append((name, tensor, record, count))
         }
         let dataByteCount = recordSizes.values.reduce(0, +)

@@ -45,6 +45,8 @@ public struct PyTorchFileError: Error, Equatable, Sendable, CustomStringConverti
         case unsupportedOpcode(UInt8, offset: Int)
         case malformedPickle(reason: String, offset: Int)
         case nestedTooDeep(limit: Int, offset: Int)
+        /// Long dict keys set over and over (through the memo), more key bytes than the pickle's length.
+        case excessiveKeyBytes(offset: Int)
         /// The clause says what the pickle holds instead, e.g. "its pickle holds a list, not a dict of tensors".
         case notAStateDict(reason: String)
 
@@ -142,6 +144,9 @@ extension PyTorchFileError.Problem {
             return "its pickle is malformed at byte \(offset): \(reason)"
         case let .nestedTooDeep(limit, offset):
             return "its pickle nests MARK more than \(limit) deep at byte \(offset), far deeper than any state dict, so camlab stops there"
+        case let .excessiveKeyBytes(offset):
+            return "its pickle sets long dict keys over and over (by byte \(offset), more key bytes than the pickle "
+                + "itself holds), which no state dict does, so camlab stops there"
         case let .notAStateDict(reason):
             return reason
         case let .missingStorageRecord(key, record):
@@ -163,8 +168,8 @@ extension PyTorchFileError.Problem {
         case let .tensorTooLarge(tensor, size):
             return "tensor '\(tensor)' has size \(list(size)), more than the 4 GiB of float32 values camlab allows for one tensor"
         case let .tooManyValues(valueCount, dataByteCount):
-            return "its tensors would hold \(valueCount) values in all, more than the \(dataByteCount) bytes of storage "
-                + "the file holds (its views overlap), so camlab refuses to allocate them"
+            return "its tensors would hold \(valueCount) values in all, far more than the \(dataByteCount) bytes of storage "
+                + "in the file account for (its views overlap), so camlab refuses to allocate them"
         }
     }
 }

@@ -21,7 +21,7 @@ extension TensorReference {
         guard offset >= 0, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }) else {
             throw refuse(.negativeLayout(tensor: name, size: size, stride: stride, offset: offset))
         }
-        guard let count = StoredTensor.elementCount(of: size), count <= Self.maximumElementCount else {
+        guard let count = elementCount, count <= Self.maximumElementCount else {
             throw refuse(.tensorTooLarge(tensor: name, size: size))
         }
         guard count > 0 else { return 0 }
@@ -81,6 +81,17 @@ extension TensorReference {
             break
         }
         return negated ? values.map { -$0 } : values
+    }
+
+    /// The product of the sizes, or nil if it does not fit in an Int (sizes are checked non-negative first).
+    private var elementCount: Int? {
+        var count = 1
+        for extent in size {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// The strides of a contiguous row-major tensor of `size`.

@@ -91,6 +91,9 @@ extension Unpickler {
         case let .int(number): key = String(number)
         default: throw malformed("a persistent id has \(kind(of: items[2])) as its key")
         }
+        guard key.utf8.count <= Self.maximumStorageKeyLength else {
+            throw malformed("a persistent id has a key of \(key.utf8.count) bytes, but torch.save's keys are short numbers")
+        }
         guard case let .int(count) = items[4], count >= 0 else {
             throw malformed("a persistent id has \(kind(of: items[4])) as its element count, not a non-negative int")
         }
@@ -99,6 +102,12 @@ extension Unpickler {
     }
 
     // MARK: - Tensors
+
+    /// More dimensions than any tensor has (PyTorch's kernels stop at 25); the cap keeps the work
+    /// per tensor small even when one huge size tuple is shared by many tensors through the memo.
+    static let maximumRank = 64
+    /// torch.save's storage keys are decimal numbers; the cap bounds the cost of looking them up.
+    static let maximumStorageKeyLength = 256
 
     private func isTensor(_ value: PickleValue) -> Bool {
         guard case let .object(index) = value else { return false }
@@ -149,6 +158,9 @@ extension Unpickler {
     /// The ints of a size or stride tuple.
     private func integers(_ value: PickleValue, what: String, of function: String) throws -> [Int] {
         let items = try tuple(value, for: "the \(what) of \(function)")
+        guard items.count <= Self.maximumRank else {
+            throw malformed("the \(what) of \(function) has \(items.count) dimensions, more than the \(Self.maximumRank) camlab reads")
+        }
         return try items.map { item in
             guard case let .int(number) = item else { throw malformed("the \(what) of \(function) holds \(kind(of: item)), not an int") }
             return number

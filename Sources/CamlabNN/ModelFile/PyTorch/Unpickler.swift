@@ -6,7 +6,9 @@
 ///
 /// Bounded on any input: each opcode adds at most one value or object, so memory and time grow
 /// with the pickle's length; every length is checked against the bytes present before it is used;
-/// the memo is a dictionary (LONG_BINPUT 4000000000 allocates nothing); MARK nesting is capped.
+/// the memo is a dictionary (LONG_BINPUT 4000000000 allocates nothing); MARK nesting, tensor ranks,
+/// storage key lengths and the hashing of long dict keys are capped, so nothing the memo shares
+/// can be made to cost work over and over.
 struct Unpickler {
     /// Deeper MARK nesting than any state dict has (they nest about five deep).
     static let markNestingLimit = 1000
@@ -19,6 +21,11 @@ struct Unpickler {
     /// The stacks set aside by MARK.
     private var markedStacks: [[PickleValue]] = []
     private var memo: [UInt32: PickleValue] = [:]
+    /// The bytes of dict keys past the first 64 of each. Hashing a key costs its length, and the
+    /// memo can hand one megabyte-long key to a million SETITEMs, so past the pickle's own length
+    /// (and an allowance) that work is refused; state dict keys are short and each is set once.
+    private var longKeyBytes = 0
+    private static let longKeyAllowance = 1 << 20
     var objects: [PickleObject] = []
     var storages: [StorageReference] = []
 
@@ -216,6 +223,12 @@ struct Unpickler {
         }
         objects[index] = .opaque("")  // as above: edit the dictionary in place, not a copy
         for pair in stride(from: 0, to: items.count, by: 2) {
+            if case let .string(key) = items[pair] {
+                longKeyBytes += max(0, key.utf8.count - 64)
+                guard longKeyBytes <= reader.count + Self.longKeyAllowance else {
+                    throw PyTorchFileError(.excessiveKeyBytes(offset: opcodeOffset))
+                }
+            }
             dictionary.set(items[pair + 1], forKey: items[pair])
         }
         objects[index] = .dictionary(dictionary)

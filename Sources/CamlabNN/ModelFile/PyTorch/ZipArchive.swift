@@ -18,6 +18,12 @@ struct ZipArchive {
         /// The compression method; torch.save writes 0. (TorchScript archives deflate their code.)
         var method: Int
         var isEncrypted: Bool
+
+        /// Checks that the bytes are the record itself: neither compressed nor encrypted.
+        func checkStored() throws {
+            guard !isEncrypted else { throw PyTorchFileError(.encryptedEntry(entry: name)) }
+            guard method == 0 else { throw PyTorchFileError(.compressedEntry(entry: name, method: method)) }
+        }
     }
 
     /// The entries in central-directory order.
@@ -35,8 +41,7 @@ struct ZipArchive {
     ///   a state dict needs are checked, so other compressed entries do not stop a file being read.
     func storedEntry(named name: String) throws -> Entry? {
         guard let entry = entry(named: name) else { return nil }
-        guard !entry.isEncrypted else { throw PyTorchFileError(.encryptedEntry(entry: name)) }
-        guard entry.method == 0 else { throw PyTorchFileError(.compressedEntry(entry: name, method: entry.method)) }
+        try entry.checkStored()
         return entry
     }
 
