@@ -109,8 +109,8 @@ public enum PyTorchFile {
         for entry in archive.entries where entry.name.hasPrefix(dataFolder) {
             records[String(entry.name.dropFirst(dataFolder.count))] = entry
         }
+        let dataByteCount = records.values.reduce(0) { $0 + $1.size }  // at most the file's length
         var planned: [(name: String, tensor: TensorReference, record: ZipArchive.Entry, count: Int)] = []
-        var recordSizes: [String: Int] = [:]
         var valueCount = 0
         for (name, object) in entries {
             guard case let .tensor(tensor) = pickle.objects[object] else {
@@ -125,13 +125,11 @@ public enum PyTorchFile {
             }
             try record.checkStored()
             let count = try tensor.checkedElementCount(name: name, storage: storage, record: record)
-            valueCount += count  // at most 2^30 per tensor and fewer tensors than bytes: no overflow
-            recordSizes[record.name] = record.size
+            valueCount += count  // checked after every tensor, so it stays far from overflowing
+            guard valueCount <= dataByteCount + valueAllowanceBeyondData else {
+                throw PyTorchFileError(.tooManyValues(valueCount: valueCount, dataByteCount: dataByteCount))
+            }
             planned.append((name, tensor, record, count))
-        }
-        let dataByteCount = recordSizes.values.reduce(0, +)
-        guard valueCount <= dataByteCount + valueAllowanceBeyondData else {
-            throw PyTorchFileError(.tooManyValues(valueCount: valueCount, dataByteCount: dataByteCount))
         }
         return planned.map { plan in
             let values = plan.tensor.values(count: plan.count, from: slice(of: plan.record, in: bytes))

@@ -168,7 +168,7 @@ extension PyTorchFileError.Problem {
         case let .tensorTooLarge(tensor, size):
             return "tensor '\(tensor)' has size \(list(size)), more than the 4 GiB of float32 values camlab allows for one tensor"
         case let .tooManyValues(valueCount, dataByteCount):
-            return "its tensors would hold \(valueCount) values in all, far more than the \(dataByteCount) bytes of storage "
+            return "its tensors would hold \(valueCount) values or more, far more than the \(dataByteCount) bytes of storage "
                 + "in the file account for (its views overlap), so camlab refuses to allocate them"
         }
     }

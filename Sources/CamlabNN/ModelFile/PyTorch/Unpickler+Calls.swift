@@ -121,9 +121,11 @@ extension Unpickler {
     /// backward_hooks[, metadata])` or `_rebuild_tensor_v3(…, requires_grad, backward_hooks, dtype[, metadata])`.
     private func tensor(version: Int, _ arguments: [PickleValue]) throws -> PickleObject {
         let name = version == 1 ? "_rebuild_tensor" : "_rebuild_tensor_v\(version)"
-        let counts = [1: 4...4, 2: 6...7, 3: 7...8][version] ?? 0...0
-        guard counts.contains(arguments.count) else {
-            throw malformed("\(name) takes \(counts.lowerBound == counts.upperBound ? "\(counts.lowerBound)" : "\(counts.lowerBound) or \(counts.upperBound)") arguments, not \(arguments.count)")
+        // The optional last argument is the metadata; v3 has a dtype before it.
+        let accepted = version == 1 ? 4...4 : version == 2 ? 6...7 : 7...8
+        guard accepted.contains(arguments.count) else {
+            let counts = accepted.count == 1 ? "\(accepted.lowerBound)" : "\(accepted.lowerBound) or \(accepted.upperBound)"
+            throw malformed("\(name) takes \(counts) arguments, not \(arguments.count)")
         }
         guard case let .storage(storage) = arguments[0] else {
             throw malformed("\(name) is given \(kind(of: arguments[0])) where a storage belongs")
