@@ -34,6 +34,19 @@ public struct ModelFile {
     ///   wrong `format`, an invalid architecture, an unrecognized state dict, a missing,
     ///   misshapen or non-finite tensor, or a tensor no module uses.
     public static func read(from path: String) throws -> ModelFile {
+        // By content, not by name: torch.save writes a zip archive whatever the file is called.
+        if PyTorchFile.format(ofFileAtPath: path) != nil {
+            let (tensors, note) = try PyTorchFile.stateDict(contentsOf: path)
+            do {
+                var file = try ModelFile(stateDict: Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first }))
+                file.origin = file.origin.replacingOccurrences(of: "a plain PyTorch state dict", with: "a PyTorch file (torch.save)")
+                    + (note.map { " — " + $0 } ?? "")
+                try file.validate()
+                return file
+            } catch let error as ModelFileError {
+                throw error.about(file: path, operation: .reading)
+            }
+        }
         do {
             return try ModelFile(safeTensors: SafeTensorsFile(contentsOf: path))
         } catch let error as ModelFileError {
