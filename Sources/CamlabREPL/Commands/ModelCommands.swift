@@ -126,9 +126,18 @@ struct PredictCommand: Command {
         let probabilities = Tensor(logits).softmax(alongAxis: 0).scalars
         let best = logits.indices.max { logits[$0] < logits[$1] } ?? 0
         var lines = [padded("class", 12) + rightAligned("logit y^c", 12) + rightAligned("p", 12)]
-        for (c, className) in network.classes.enumerated() {
-            lines.append(padded("\(c) \(className)", 12) + rightAligned(formatted(logits[c], decimals: 3), 12)
+        // A thousand ImageNet classes: the five most probable, as torchvision's examples print them.
+        let shown = network.classes.count > 10
+            ? Array(network.classes.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(5))
+            : Array(network.classes.indices)
+        let nameWidth = Swift.max(12, (shown.map { "\($0) \(network.classes[$0])".count }.max() ?? 0) + 2)
+        lines[0] = padded("class", nameWidth) + rightAligned("logit y^c", 12) + rightAligned("p", 12)
+        for c in shown {
+            lines.append(padded("\(c) \(network.classes[c])", nameWidth) + rightAligned(formatted(logits[c], decimals: 3), 12)
                          + rightAligned(formatted(probabilities[c], decimals: 3), 12) + (c == best ? "  ← predicted" : ""))
+        }
+        if shown.count < network.classes.count {
+            lines.append(lab.terminal.dim("(the 5 most probable of \(network.classes.count) classes)"))
         }
         if !image.truth.isEmpty {
             let correct = image.truth.map(\.rawValue).contains(network.classes[best])
