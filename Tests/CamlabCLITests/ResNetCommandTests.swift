@@ -52,4 +52,33 @@ struct ResNetCommandTests {
         let typo = try CommandLine.run(["cam", "gradcam", "--model", Self.model, "--image", Self.image, "--layer", "layer4.0.conv"])
         #expect(typo.status != 0 && typo.stderr.contains("did you mean"))
     }
+
+    @Test func importWritesCamlabModel2WithTheClassesAndNormalizationFixed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("camlab-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let classes = folder.appendingPathComponent("classes.txt").path
+        try "disc\nbox\nwedge\nplus\nring\n".write(toFile: classes, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("imported.safetensors").path
+        let imported = try CommandLine.run(["model", "import", Self.model, "--out", out, "--classes", classes, "--mean", "0.5,0.5,0.5", "--std", "0.25,0.25,0.25"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let info = try CommandLine.run(["model", "info", out])
+        #expect(info.status == 0 && info.stdout.contains(": camlab-model/2") && info.stdout.contains("mean 0.5, 0.5, 0.5"), "\(info.stdout)")
+        #expect(info.stdout.contains("0 disc, 1 box"))
+        // The same classes given on the command line, without importing.
+        let cam = try CommandLine.run(["cam", "gradcam", "--model", Self.model, "--classes", classes, "--image", Self.image, "--class", "ring", "--json"])
+        #expect(cam.status == 0, "\(cam.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(cam.stdout.utf8)) as! [String: Any]
+        #expect(json["class_name"] as? String == "ring" && json["class"] as? Int == 4)
+        let wrong = try CommandLine.run(["model", "import", Self.model, "--out", out, "--mean", "0.5,x"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("--mean takes numbers separated by commas"))
+    }
+
+    @Test func theReplListsTheTreeAndExplainsABlock() throws {
+        let session = try CommandLine.run([], input: "model \(Self.model)\nimage \(Self.image)\nlayers layer4\nlayer layer4.0.conv2\ngradcam\n")
+        #expect(session.status == 0, "\(session.stderr)")
+        #expect(session.stdout.contains("layer4.0.downsample.1") && session.stdout.contains("CAM applies"))
+        #expect(session.stdout.contains("Layer layer4.0.conv2: A has K = 32 feature maps of 3×3."), "\(session.stdout)")
+        #expect(session.stdout.contains("Grad-CAM") && session.stdout.contains("layer layer4.0.conv2"))
+    }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import CamlabCore
+import CamlabImaging
 import CamlabNN
 @testable import CamlabMethods
 
@@ -31,5 +33,19 @@ struct ResNetReferenceTests {
     @Test(arguments: cases)
     func agreesWithPytorchGradCam(_ expected: PytorchGradCamReference.Case) throws {
         try Self.reference.check(expected)
+    }
+
+    /// Ablating a convolution inside a block re-runs only what depends on it: the frontier of its
+    /// output is the block's downsample branch (the skip connection), nothing earlier.
+    @Test func aReRunFromInsideABlockKeepsOnlyTheSkipConnection() throws {
+        let network = Self.network
+        let slot = try network.outputSlot(of: "layer4.0.conv2")
+        #expect(network.program.frontier(of: slot) == [try network.outputSlot(of: "layer4.0.downsample.1")])
+        #expect(network.program.frontier(of: try network.outputSlot(of: "layer3")).isEmpty)
+        let image = try PNGFile.readRGB(at: Self.reference.folder.appendingPathComponent("scene_64x64_1.png").path)
+        let input = network.normalized(image.tensor(height: 64, width: 64))
+        let pass = try network.forwardPass(input, capturing: ["layer4.0.conv2"], rerunnable: ["layer4.0.conv2"])
+        let again = withoutGradient { pass.rerun(replacingOutputOf: "layer4.0.conv2", with: pass.captured["layer4.0.conv2"]!, image: 0) }
+        #expect(again.scalars == pass.output.scalars)
     }
 }

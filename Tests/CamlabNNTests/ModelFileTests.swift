@@ -485,3 +485,26 @@ func check(_ architecture: Architecture) throws {
     #expect(try Architecture(jsonString: flat.jsonString) == flat)
     #expect(flat.jsonString.contains("\"modules\""))
 }
+
+/// F16, BF16, F64 and integer tensors (PyTorch's num_batches_tracked is I64) convert to Float32.
+@Test func convertsOtherDTypesToFloat32() throws {
+    func entry(_ name: String, _ dtype: String, _ shape: [Int], _ begin: Int, _ end: Int) -> String {
+        "\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(end)]}"
+    }
+    var data: [UInt8] = []
+    data += [0x00, 0x3C, 0x00, 0xC0]                               // F16 1, −2
+    data += [0x80, 0x3F, 0x40, 0x40]                               // BF16 1, 3
+    data += withUnsafeBytes(of: (0.25 as Double).bitPattern.littleEndian, Array.init)   // F64 0.25
+    data += withUnsafeBytes(of: Int64(-7).littleEndian, Array.init)                      // I64 −7
+    data += [1, 0]                                                 // BOOL true, false
+    let header = "{" + [entry("h", "F16", [2], 0, 4), entry("b", "BF16", [2], 4, 8), entry("d", "F64", [], 8, 16),
+                        entry("i", "I64", [], 16, 24), entry("t", "BOOL", [2], 24, 26)].joined(separator: ",") + "}"
+    let headerBytes = Array(header.utf8)
+    let bytes = withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian, Array.init) + headerBytes + data
+    let file = try SafeTensorsFile(bytes: bytes)
+    #expect(file.tensors["h"]?.values == [1, -2])
+    #expect(file.tensors["b"]?.values == [1, 3])
+    #expect(file.tensors["d"]?.values == [0.25] && file.tensors["d"]?.shape == [])
+    #expect(file.tensors["i"]?.values == [-7])
+    #expect(file.tensors["t"]?.values == [1, 0])
+}
