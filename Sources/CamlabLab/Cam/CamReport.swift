@@ -71,6 +71,8 @@ public struct CamReport {
     public static func classIndex(_ spec: String, classes: [String]) throws -> Int {
         if let index = Int(spec), classes.indices.contains(index) { return index }
         if let index = classes.firstIndex(of: spec) { return index }
+        // "siberian husky" for "Siberian husky": names differ in case only by accident.
+        if let index = classes.firstIndex(where: { $0.lowercased() == spec.lowercased() }) { return index }
         throw ExplanationError.unknownClass(spec, available: classes)
     }
 

@@ -22,6 +22,18 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
         case let .notSpatial(name):
             return "Layer '\(name)' does not output feature maps (N×K×h×w), so it cannot be explained spatially; choose a convolutional, ReLU or pooling layer."
         case let .unknownClass(name, available):
+            if available.count > 12 {
+                // A thousand ImageNet names are no list to read: suggest, by spelling or by a word.
+                let lowered = name.lowercased()
+                let partial = available.enumerated().filter { $0.element.lowercased().contains(lowered) }.prefix(5)
+                if let close = Suggestion.closest(to: name, among: available), let index = available.firstIndex(of: close) {
+                    return "The model has no class '\(name)'; did you mean \(index) '\(close)'?"
+                }
+                if !partial.isEmpty && !lowered.isEmpty {
+                    return "The model has no class '\(name)'; classes containing it: " + partial.map { "\($0.offset) '\($0.element)'" }.joined(separator: ", ") + "."
+                }
+                return "The model has no class '\(name)'; give an index from 0 to \(available.count - 1) or one of its \(available.count) class names."
+            }
             return "The model has no class '\(name)'; its classes are \(available.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))."
         case let .needsGlobalAveragePooling(name):
             return "CAM needs the explained layer to feed global average pooling and then the classifier directly, and '\(name)' does not (GAP imposes this restriction on the architecture); Grad-CAM generalizes CAM to any layer."
