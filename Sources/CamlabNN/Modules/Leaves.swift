@@ -2,7 +2,7 @@ import CamlabCore
 import Foundation
 
 /// `nn.Conv2d`: weight [out, in / groups, kh, kw], optional bias [out].
-public final class Conv2d: LeafModule {
+public final class Conv2d: WeightedModule {
     public let path: String
     public let spec: Conv2dSpec
     public internal(set) var weight: Tensor
@@ -39,17 +39,6 @@ public final class Conv2d: LeafModule {
                                        dilation: spec.dilation, ceilMode: false, module: path)]
     }
 
-    public var parameters: [(name: String, tensor: Tensor)] {
-        [(key("weight"), weight)] + (bias.map { [(key("bias"), $0)] } ?? [])
-    }
-
-    public func setTensor(named name: String, to tensor: Tensor) {
-        switch name {
-        case key("weight"): precondition(tensor.shape == weight.shape); weight = tensor
-        case key("bias") where bias != nil: precondition(tensor.shape == bias!.shape); bias = tensor
-        default: preconditionFailure("module '\(path)' has no tensor '\(name)'")
-        }
-    }
 }
 
 /// `nn.BatchNorm2d`: y = (x − E[x]) / √(Var[x] + ε) · γ + β per channel, with the running
@@ -239,7 +228,7 @@ public final class Flatten: LeafModule {
 }
 
 /// `nn.Linear`: y = x Wᵀ + b, weight [out, in].
-public final class Linear: LeafModule {
+public final class Linear: WeightedModule {
     public let path: String
     public let inFeatures: Int
     public let outFeatures: Int
@@ -266,17 +255,6 @@ public final class Linear: LeafModule {
         return [outFeatures]
     }
 
-    public var parameters: [(name: String, tensor: Tensor)] {
-        [(key("weight"), weight)] + (bias.map { [(key("bias"), $0)] } ?? [])
-    }
-
-    public func setTensor(named name: String, to tensor: Tensor) {
-        switch name {
-        case key("weight"): precondition(tensor.shape == weight.shape); weight = tensor
-        case key("bias") where bias != nil: precondition(tensor.shape == bias!.shape); bias = tensor
-        default: preconditionFailure("module '\(path)' has no tensor '\(name)'")
-        }
-    }
 }
 
 /// `nn.Dropout` and `nn.Identity`: nothing, when explaining (dropout is an identity in `eval()`).
@@ -293,6 +271,27 @@ public final class PassThrough: LeafModule {
     public func forward(_ x: Traced) -> Traced { x }
     public func apply(_ x: Tensor, _ context: RunContext) -> Tensor { x }
     public func outputShape(for input: [Int]) throws -> [Int] { input }
+}
+
+/// A module with a weight and an optional bias (`nn.Conv2d`, `nn.Linear`), whose state-dict keys
+/// are `<path>.weight` and `<path>.bias`.
+protocol WeightedModule: LeafModule {
+    var weight: Tensor { get set }
+    var bias: Tensor? { get set }
+}
+
+extension WeightedModule {
+    public var parameters: [(name: String, tensor: Tensor)] {
+        [(key("weight"), weight)] + (bias.map { [(key("bias"), $0)] } ?? [])
+    }
+
+    public func setTensor(named name: String, to tensor: Tensor) {
+        switch name {
+        case key("weight"): precondition(tensor.shape == weight.shape); weight = tensor
+        case key("bias") where bias != nil: precondition(tensor.shape == bias!.shape); bias = tensor
+        default: preconditionFailure("module '\(path)' has no tensor '\(name)'")
+        }
+    }
 }
 
 /// The number of positions of a sliding window along one axis, with PyTorch's rules:
