@@ -9,6 +9,17 @@ struct CompletionTests {
         return completer.completions(line: line, start: start, end: line.utf8.count)
     }
 
+    /// On a ResNet, Tab completes module paths: the blocks of a stage, the modules of a block.
+    @Test func modulePathsOfAResNet() {
+        let lab = RecordingLab().lab
+        lab.state.modelPath = RecordingLab.packageRoot.appendingPathComponent("Tests/CamlabMethodsTests/Fixtures/resnet-bottleneck/model.safetensors").path
+        #expect(candidates("layer layer2.", lab: lab) == .words(["layer2.0", "layer2.0.bn1", "layer2.0.bn2", "layer2.0.bn3", "layer2.0.conv1", "layer2.0.conv2",
+                                                                  "layer2.0.conv3", "layer2.0.downsample", "layer2.0.downsample.0", "layer2.0.downsample.1",
+                                                                  "layer2.1", "layer2.1.bn1", "layer2.1.bn2", "layer2.1.bn3", "layer2.1.conv1", "layer2.1.conv2", "layer2.1.conv3"]))
+        #expect(candidates("layers layer4.0.r", lab: lab) == .words(["layer4.0.relu"]))
+        #expect(candidates("gradcam layer4.0.c", lab: lab) == .words(["layer4.0.conv1", "layer4.0.conv2", "layer4.0.conv3"]))
+    }
+
     @Test func commandsMethodsClassesLayersLessonsAndPaths() {
         let lab = RecordingLab().lab
         #expect(candidates("grad", lab: lab) == .words(["gradcam", "gradcam-elementwise", "gradcampp", "gradcampp-exact", "gradcampp-paper", "gradcheck", "gradgrad", "grads"]))
