@@ -59,9 +59,11 @@ public final class FigureLab {
 
     /// The index of a class given by name or number.
     public func classIndex(named name: String) throws -> Int {
-        if let index = network.classes.firstIndex(of: name.lowercased()) { return index }
-        if let number = Int(name), network.classes.indices.contains(number) { return number }
-        throw FigureError(sentenceFrom: ExplanationError.unknownClass(name, available: network.classes))
+        do {
+            return try CamReport.classIndex(name, classes: network.classes)
+        } catch {
+            throw FigureError(sentenceFrom: error)
+        }
     }
 
     /// The feature maps A^k of a layer for one subject, [K, h, w].

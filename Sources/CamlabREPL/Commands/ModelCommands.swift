@@ -162,7 +162,9 @@ struct ClassCommand: Command {
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         let network = try lab.network()
-        if let spec = arguments.first {
+        // ImageNet's names have spaces: `class Siberian husky` is one name.
+        if !arguments.isEmpty {
+            let spec = arguments.joined(separator: " ")
             if spec == "auto" {
                 lab.state.classSpec = nil
             } else {
@@ -171,7 +173,7 @@ struct ClassCommand: Command {
             }
         }
         guard let index = try lab.classIndex(in: network) else {
-            return CommandOutput("Class: the predicted one. Classes: " + network.classes.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))
+            return CommandOutput("Class: the predicted one. Classes: " + ModelCommand.classList(network.classes))
         }
         return CommandOutput("Class \(index) \(network.classes[index]).", values: ["class": .text(network.classes[index])])
     }
