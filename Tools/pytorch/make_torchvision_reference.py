@@ -46,11 +46,14 @@ Robustness: a float32 network's gradients are only piecewise smooth; a ReLU whos
 rounding of 0 passes or blocks the gradient depending on the summation order. In ResNet-50 a few of
 its ~10^7 ReLUs are that close on every image, so its gradients below layer4 differ by 0.1-4 % between
 float32 and float64, beyond what camlab (float32, other summation orders) could be asked to match.
-So every case is computed again with the model and input in float64 and twice in float32 with the
-input perturbed by up to 2^-23 relative (about one ulp; seeded), and recorded only if all differ by at
-most 2.5e-4 relative to the largest magnitude (5e-4 absolute for maps), over the values the fixture
-stores: a quarter of the tests' tolerances (1e-3, 2e-3). Guided backprop is the most sensitive (its
-mask also depends on the sign of the gradient).
+So every case is computed again with the model and input in float64 and four times in float32 with
+the input perturbed by up to 2^-23 relative (about one ulp; seeded), and recorded only if all differ
+by at most 6.5e-4 relative to the largest magnitude (1.3e-3 absolute for maps), over the values the
+fixture stores: two thirds of the tests' tolerances (1e-3, 2e-3). A flip changes a result by a fixed
+amount (the gradient through that unit), so a case whose flips stay below the tolerance passes
+whether or not camlab's rounding flips the same units. Guided backprop is the most sensitive (its
+mask also depends on the sign of the gradient): on resnet18 one unit of photo_224 flips in about
+half the perturbed runs and moves the guided gradient by 6e-4 of its largest value.
 Each place in the plan (`Slot`) lists alternatives (the other classes); the first robust one is used;
 the optional ones (ResNet-50's gradients below layer4, its FullGrad) are left out if none is. Score-CAM
 and Ablation-CAM are only checked with --conditioning (their float64 runs take ten minutes; measured
@@ -158,7 +161,8 @@ def case_plan():
                 add("resnet50", image, "layer4", method, category)
     add("resnet50", "photo_300.png", "layer4", "cam", P)
     add("resnet50", "photo_224.png", "layer4", "guided-gradcam", 250)
-    add("resnet50", "photo_300.png", "layer4", "guided", P)
+    # (No plain guided backprop on resnet50: on every image and class, one-ulp input changes flip
+    # units that move it by 0.2-1.5 % of its largest value.)
     # Activations inside the Bottleneck blocks (forward only: Eigen-CAM) ...
     add("resnet50", "photo_224.png", "layer3", "eigencam", P)
     add("resnet50", "photo_300.png", "layer2.0.downsample.1", "eigencam", P)
@@ -184,7 +188,10 @@ def case_plan():
     add("vgg11_bn", "photo_224.png", "features.19", "hirescam", P)
     add("vgg11_bn", "photo_224.png", "features.20", "layercam", 1)
     add("vgg11_bn", "photo_224.png", None, "fullgrad", P)
-    add("vgg11_bn", "photo_224.png", last, "guided", P)
+    # Guided backprop at 224 moves by 1e-3 of its largest value with one-ulp input changes for three
+    # of the four classes; 320x240 is robust.
+    either(("vgg11_bn", "photo_320x240.png", last, "guided", P), ("vgg11_bn", "photo_224.png", last, "guided", 947),
+           ("vgg11_bn", "photo_300.png", last, "guided", P))
     add("vgg11_bn", "photo_224.png", last, "guided-gradcam", 947)
     for method, category in (("gradcam", P), ("gradcampp", 947), ("gradcam-elementwise", 250), ("eigengradcam", P)):
         add("vgg11_bn", "photo_320x240.png", last, method, category)
@@ -467,11 +474,12 @@ def make_case(factory, image, x, logits, layer, method, requested):
     return case, arrays
 
 
-# A quarter of the tests' tolerances (1e-3 relative, 2e-3 absolute for maps).
-ROBUST_RELATIVE = 2.5e-4  # raw, input_grad, gap, weights: relative to the array's largest magnitude
-ROBUST_MAP = 5e-4         # maps: absolute
+# Two thirds of the tests' tolerances (1e-3 relative, 2e-3 absolute for maps): a flip changes the
+# result by a fixed amount (it happens or not), so a case whose flips stay below the tolerance passes.
+ROBUST_RELATIVE = 6.5e-4  # raw, input_grad, gap, weights: relative to the array's largest magnitude
+ROBUST_MAP = 1.3e-3       # maps: absolute
 JITTER = 2.0 ** -23       # relative input perturbation of the jittered runs: about one float32 ulp
-JITTER_SEEDS = (1, 2)
+JITTER_SEEDS = (1, 2, 3, 4)
 EXPENSIVE = ("scorecam", "ablationcam")  # checked with --conditioning only (float64 runs take minutes)
 
 
