@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import CamlabNN
+@testable import CamlabMethods
+
+/// pytorch-grad-cam on torchvision's own constructors (`Fixtures/torchvision`, made by
+/// Tools/pytorch/make_torchvision_reference.py): resnet18, resnet50 and vgg11_bn with 1000
+/// classes, their weights computed from camlab-formula/1 on both sides (never stored) and their
+/// BatchNorm statistics calibrated on other images, then perturbed, so that skipping or
+/// mis-applying BatchNorm cannot pass. The state dicts are assembled from the key lists PyTorch
+/// recorded and opened as plain state dicts; images of 224×224, 300×300 and 320×240 at their own
+/// size; classes 1, 250, 947 and the prediction; every method, at layer4, layer3, blocks, a
+/// convolution and BatchNorms inside blocks, a downsample, and VGG's features.
+struct TorchvisionReferenceTests {
+    static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/torchvision")
+    static let root: [String: Any] = {
+        let data = try! Data(contentsOf: folder.appendingPathComponent("expected.json"))
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }()
+    static let cases = (root["cases"] as! [[String: Any]]).map(PytorchGradCamReference.Case.init)
+
+    /// One network per model, built once.
+    static let references: [String: PytorchGradCamReference] = {
+        let models = root["models"] as! [String: [String: Any]]
+        var references: [String: PytorchGradCamReference] = [:]
+        for (name, model) in models {
+            let entries = (model["state_dict"] as! [[String: Any]]).map { ($0["key"] as! String, $0["shape"] as! [Int]) }
+            let buffers = folder.appendingPathComponent(model["bn_buffers"] as! String)
+            let tensors = try! FormulaWeights.stateDict(entries: entries, batchNormBuffers: buffers)
+            let file = try! ModelFile(stateDict: tensors.mapValues { StoredTensor(shape: $0.shape, values: $0.values) })
+            references[name] = PytorchGradCamReference(folder: folder, network: try! Network(file: file),
+                                                       cases: cases.filter { $0.fields["model"] as? String == name })
+        }
+        return references
+    }()
+
+    @Test func everyModelIsRecognizedWithItsDefaults() throws {
+        for (name, reference) in Self.references {
+            let network = reference.network
+            #expect(network.classes.count == 1000 && network.classes[947] == "mushroom", "\(name)")
+            #expect(network.architecture.mean == [0.485, 0.456, 0.406], "\(name)")
+            #expect(network.adaptsToInputSize, "\(name)")
+            let model = (Self.root["models"] as! [String: [String: Any]])[name]!
+            #expect(network.architecture.targetLayer == model["default_layer"] as? String, "\(name)")
+        }
+    }
+
+    @Test func everyMethodIsCovered() {
+        #expect(Set(Self.cases.map(\.method)) == PytorchGradCamReference.libraryMethods)
+    }
+
+    @Test(arguments: cases)
+    func agreesWithPytorchGradCam(_ expected: PytorchGradCamReference.Case) throws {
+        try Self.references[expected.fields["model"] as! String]!.check(expected)
+    }
+}
