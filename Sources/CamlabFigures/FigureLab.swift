@@ -19,7 +19,7 @@ public final class FigureLab {
         explainer = Explainer(network: network)
     }
 
-    /// Loads a camlab-model/1 file.
+    /// Loads a model file.
     public convenience init(modelAt path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FigureError("The model file '\(path)' does not exist; pass one with --model.")

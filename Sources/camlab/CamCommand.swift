@@ -25,7 +25,7 @@ struct CamCommand: ParsableCommand {
     @Option(name: .customLong("class"), help: "The class to explain, by index or name (default: each image's prediction).")
     var classSpec: String?
 
-    @Option(name: .customLong("layer"), help: "The layer to explain (default: the model's target layer); repeat to fuse several.")
+    @Option(name: .customLong("layer"), help: "The module to explain, by its PyTorch path (layer4, layer4.0.conv2, features.28; default: the model's target layer); repeat to fuse several.")
     var layers: [String] = []
 
     @Option(help: "How to fuse several layers: mean (pytorch-grad-cam) or max (torchcam).")

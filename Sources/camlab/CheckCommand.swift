@@ -14,7 +14,7 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "eq1, eq2, eq3, gradcam-is-cam or gradcampp-exact.")
     var name: String
 
-    @Option(help: "A camlab-model/1 file (default: the lessons' model).")
+    @Option(help: "A model file (default: the lessons' model).")
     var model: String?
 
     @Option(help: "An image (default: image 2 of the shapes dataset, a triangle).")

@@ -8,7 +8,7 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics",
         abstract: "Score methods on a dataset: Average Drop, Increase in Confidence, deletion/insertion, ROAD, and, with masks, pointing game, energy, IoU and objects found.")
 
-    @Option(help: "A camlab-model/1 file.")
+    @Option(help: "A model file (camlab, safetensors state dict or .pth).")
     var model: String
 
     @Option(help: "A camlab dataset folder (with manifest.json; its test split) or an image folder DIR/<class>/*.")

@@ -4,7 +4,7 @@ import CamlabNN
 
 /// `--model` and what a user may fix about it.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The model: a camlab .safetensors file, or a plain PyTorch state dict of a torchvision ResNet or VGG.")
+    @Option(help: "The model: a camlab .safetensors file, or a plain PyTorch state dict (safetensors or .pth) of a torchvision ResNet or VGG.")
     var model: String
 
     @Option(help: "A file of class names, one per line (default: the file's own, ImageNet's for 1000 outputs, else 0…N−1).")

@@ -5,7 +5,7 @@ import Foundation
 /// What the learner is looking at: the model, the image, the class and the layer. A value, so a
 /// command interrupted by Ctrl-C can be undone by putting the copy from before it back.
 public struct LabState: Equatable {
-    /// The camlab-model/1 file.
+    /// The model file.
     public var modelPath: String
     public var image: ImageSource
     /// The class explained, by name or index; nil: the predicted class.

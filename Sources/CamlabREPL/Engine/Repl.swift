@@ -15,7 +15,7 @@ public final class Repl {
     public static func standard() throws -> Repl {
         let environment = ProcessInfo.processInfo.environment
         guard let model = ResourceLocator.defaultModel(environment: environment) else {
-            throw CommandError.message("No model was found (\(ResourceLocator.lessonModel) or the tests' reference model); set CAMLAB_MODEL to a camlab-model/1 file.")
+            throw CommandError.message("No model was found (\(ResourceLocator.lessonModel) or the tests' reference model); set CAMLAB_MODEL to a model file.")
         }
         let interactive = isatty(STDIN_FILENO) == 1
         var terminal = Terminal.standardOutput
