@@ -48,7 +48,9 @@ struct PytorchGradCamReference {
     /// The methods the reference library has (camlab's own Grad-CAM++ variants are not in it).
     static let libraryMethods = Set(MethodName.allCases.map(\.rawValue)).subtracting(["gradcampp-paper", "gradcampp-exact"])
 
-    func check(_ expected: Case) throws {
+    /// `relative` bounds raw, gap, weights, input gradients and logits (× the largest magnitude);
+    /// `map` bounds maps (absolute).
+    func check(_ expected: Case, relative: Double = 1e-3, map mapTolerance: Double = 2e-3) throws {
         let image = try PNGFile.readRGB(at: folder.appendingPathComponent(expected.image).path)
         // A network that adapts to the input size takes each image at its own size.
         let shape = network.inputShape(forImageHeight: image.height, width: image.width)
@@ -82,22 +84,22 @@ struct PytorchGradCamReference {
             #expect(error <= relativeTolerance * scale + absolute,
                     "\(key): off by \(error) (scale \(scale)) at flat index \(worst): camlab \(worst < actual.count ? Double(actual[worst]) : .nan), pytorch-grad-cam \(worst < want.count ? want[worst] : .nan)")
         }
-        compare("logits", explanation.logits, relativeTolerance: 1e-3)
-        compare("gap", explanation.globalAveragePool, relativeTolerance: 1e-3)
-        compare("weights", explanation.classWeights, relativeTolerance: 1e-3)
-        compare("input_grad", strided(explanation.inputGradient, expected.inputGradientStride), relativeTolerance: 1e-3)
+        compare("logits", explanation.logits, relativeTolerance: relative)
+        compare("gap", explanation.globalAveragePool, relativeTolerance: relative)
+        compare("weights", explanation.classWeights, relativeTolerance: relative)
+        compare("input_grad", strided(explanation.inputGradient, expected.inputGradientStride), relativeTolerance: relative)
         if expected.method.hasPrefix("eigen"), let raw = explanation.raw, let want = expected.values("raw") {
             // A singular vector's sign is arbitrary: compare with the sign that matches.
             let dot = zip(raw.scalars, want).reduce(0.0) { $0 + Double($1.0) * $1.1 }
             let signed = dot < 0 ? withoutGradient { -raw } : raw
-            compare("raw", signed.scalars, relativeTolerance: 1e-3)
+            compare("raw", signed.scalars, relativeTolerance: relative)
             let map = withoutGradient {
                 Explainer.minMaxScaled(Explainer.scaledPerChannel(signed.relu().reshaped(to: [1, 1] + raw.shape), height: height, width: width))
             }
-            compare("map", strided(map.reshaped(to: [height, width]), expected.mapStride), relativeTolerance: 0, absolute: 2e-3)
+            compare("map", strided(map.reshaped(to: [height, width]), expected.mapStride), relativeTolerance: 0, absolute: mapTolerance)
         } else {
-            compare("raw", explanation.raw?.scalars, relativeTolerance: 1e-3)
-            compare("map", strided(explanation.map, expected.mapStride), relativeTolerance: 0, absolute: 2e-3)
+            compare("raw", explanation.raw?.scalars, relativeTolerance: relative)
+            compare("map", strided(explanation.map, expected.mapStride), relativeTolerance: 0, absolute: mapTolerance)
         }
     }
 }
