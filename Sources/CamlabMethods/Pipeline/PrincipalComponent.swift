@@ -35,15 +35,38 @@ enum PrincipalComponent {
         return Tensor(shape: [images, height, width], scalars: result)
     }
 
-    /// v₁ of X (rows × columns): the eigenvector of XᵀX with the largest eigenvalue, by cyclic
-    /// Jacobi rotations (robust for the small, possibly rank-deficient matrices met here).
-    static func firstRightSingularVector(_ x: [Double], rows: Int, columns n: Int) -> [Double] {
+    /// v₁ of X (rows × columns). A layer has far more channels than positions (2048 against 49
+    /// at ResNet-50's `layer4`) or the other way round, so the smaller Gram matrix is used: the
+    /// top eigenvector of XᵀX directly, or u₁ of XXᵀ and then v₁ = Xᵀu₁ / ‖Xᵀu₁‖.
+    static func firstRightSingularVector(_ x: [Double], rows: Int, columns: Int) -> [Double] {
+        guard rows < columns else { return topEigenvector(gram(x, rows: rows, columns: columns, ofColumns: true), size: columns) }
+        let u = topEigenvector(gram(x, rows: rows, columns: columns, ofColumns: false), size: rows)
+        var v = [Double](repeating: 0, count: columns)
+        for r in 0..<rows where u[r] != 0 { for k in 0..<columns { v[k] += x[r * columns + k] * u[r] } }
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? v.map { $0 / norm } : v
+    }
+
+    /// XᵀX (columns × columns) or XXᵀ (rows × rows).
+    static func gram(_ x: [Double], rows: Int, columns: Int, ofColumns: Bool) -> [Double] {
+        let n = ofColumns ? columns : rows
         var a = [Double](repeating: 0, count: n * n)
         for i in 0..<n { for j in i..<n {
             var s = 0.0
-            for r in 0..<rows { s += x[r * n + i] * x[r * n + j] }
+            if ofColumns {
+                for r in 0..<rows { s += x[r * columns + i] * x[r * columns + j] }
+            } else {
+                for k in 0..<columns { s += x[i * columns + k] * x[j * columns + k] }
+            }
             a[i * n + j] = s; a[j * n + i] = s
         } }
+        return a
+    }
+
+    /// The eigenvector of a symmetric n × n matrix with the largest eigenvalue, by cyclic Jacobi
+    /// rotations (robust for the small, possibly rank-deficient matrices met here).
+    static func topEigenvector(_ gram: [Double], size n: Int) -> [Double] {
+        var a = gram
         var v = [Double](repeating: 0, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
         for _ in 0..<50 {
