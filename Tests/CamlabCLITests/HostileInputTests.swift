@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// Bad or hostile input as a careless or malicious user gives it (issue #14): one sentence on
+/// stderr, a non-zero exit, nothing half-written, never a crash or a hang.
+struct HostileInputTests {
+    static let fixtures = CommandLine.packageRoot.appendingPathComponent("Tests/CamlabFiguresTests/Fixtures")
+    static let model = fixtures.appendingPathComponent("model.safetensors").path
+    static let image = fixtures.appendingPathComponent("single_triangle.png").path
+
+    func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("camlab-hostile-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// One sentence on stderr, nothing on stdout, exit 1 (not a signal).
+    @discardableResult
+    func expectOneSentence(_ arguments: [String], mentioning phrase: String, environment: [String: String] = [:],
+                           sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try CommandLine.run(arguments, environment: environment)
+        #expect(result.status == 1, "\(arguments): exit \(result.status), \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stdout.isEmpty, "stdout: \(result.stdout.prefix(300))", sourceLocation: sourceLocation)
+        let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!message.contains("\n"), "more than one line: \(message.prefix(600))", sourceLocation: sourceLocation)
+        #expect(message.contains(phrase), "\(message.prefix(600)) does not mention \(phrase)", sourceLocation: sourceLocation)
+        return message
+    }
+
+    /// A dataset of `count` shapes images in a new folder.
+    func makeDataset(in folder: URL, count: Int = 10) throws -> URL {
+        let data = folder.appendingPathComponent("data")
+        let made = try CommandLine.run(["data", "make", "shapes", "--count", "\(count)", "--out", data.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        return data
+    }
+
+    /// A manifest box that leaves the image is refused when the manifest is read (it trapped in
+    /// Localization).
+    @Test func metricsRefuseABoxOutsideTheImage() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try makeDataset(in: folder)
+        let manifest = data.appendingPathComponent("manifest.json")
+        var text = try String(contentsOf: manifest, encoding: .utf8)
+        // The last image is a test image; give its object a box that starts before the image and ends after it.
+        let range = try #require(text.range(of: #""bbox" : \[[^\]]*\]"#, options: [.regularExpression, .backwards]))
+        text.replaceSubrange(range, with: #""bbox" : [-5, -5, 40, 40]"#)
+        try Data(text.utf8).write(to: manifest)
+        try expectOneSentence(["metrics", "--model", Self.model, "--data", data.path, "--methods", "gradcam"],
+                              mentioning: "[-5, -5, 40, 40]")
+    }
+}
