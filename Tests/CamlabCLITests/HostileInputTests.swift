@@ -50,4 +50,14 @@ struct HostileInputTests {
         try expectOneSentence(["metrics", "--model", Self.model, "--data", data.path, "--methods", "gradcam"],
                               mentioning: "[-5, -5, 40, 40]")
     }
+
+    /// A damaged TIFF gives camlab's sentence only: libtiff printed its own lines before it.
+    @Test func aDamagedTIFFIsOneSentence() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tiff = folder.appendingPathComponent("cut.tif")
+        // A little-endian TIFF header whose first directory, at offset 8, is missing.
+        try Data([0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00]).write(to: tiff)
+        try expectOneSentence(["predict", "--model", Self.model, "--image", tiff.path], mentioning: "TIFF data is damaged")
+    }
 }

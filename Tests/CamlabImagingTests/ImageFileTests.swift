@@ -52,9 +52,42 @@ func maximumDifference(_ a: RGBImage, _ b: RGBImage) -> Int {
     try ImageFile.write(gradientImage(), to: folder.file("full.jpg"))
     let bytes = try Data(contentsOf: URL(fileURLWithPath: folder.file("full.jpg")))
     let path = folder.file("cut.jpg")
-    try bytes.prefix(20).write(to: URL(fileURLWithPath: path))
-    let error = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: path) }
-    #expect(error?.description == "cannot read '\(path)': the JPEG data is damaged, truncated or of a kind libgd cannot decode")
+    // Cut in the header, and cut in the middle of the scan (which libjpeg decoded half-grey,
+    // with only a warning).
+    for length in [20, bytes.count * 3 / 4] {
+        try bytes.prefix(length).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: path) }
+        #expect(error?.description == "cannot read '\(path)': the JPEG data is truncated (it ends before its end-of-image marker)")
+    }
+    // Bytes after the end-of-image marker (some cameras append them) are not a truncation.
+    try (bytes + Data([0, 1, 2])).write(to: URL(fileURLWithPath: path))
+    #expect(try ImageFile.readRGB(at: path).width == 32)
+}
+
+/// Only regular files are read, once, and at most `largestFileBytes`: a FIFO blocked forever,
+/// `/dev/zero` grew without bound, and a pipe was read twice (the second time empty).
+@Test(.timeLimit(.minutes(1))) func onlyRegularFilesOfBoundedSizeAreRead() throws {
+    let folder = try TemporaryFolder()
+    // A pipe holding a whole PNG is refused as a pipe, not called empty after a second read.
+    let pipe = Pipe()
+    try pipe.fileHandleForWriting.write(contentsOf: PNGFile.encode(gradientImage()))
+    try pipe.fileHandleForWriting.close()
+    let piped = "/dev/fd/\(pipe.fileHandleForReading.fileDescriptor)"
+    let error = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: piped) }
+    #expect(error?.problem.contains("not a regular file") == true, "\(error?.description ?? "")")
+    // A sparse file larger than the limit is refused from its size, without reading it.
+    let huge = folder.file("huge.png")
+    #expect(FileManager.default.createFile(atPath: huge, contents: Data(PNGFile.encode(gradientImage()))))
+    #expect(truncate(huge, off_t(300 << 20)) == 0)
+    let tooLarge = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: huge) }
+    #expect(tooLarge?.problem == "it is 300 MiB, more than the 256 MiB camlab reads")
+    // Last: before the fix, these blocked forever and grew without bound.
+    let fifo = folder.file("fifo.png")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    for path in [fifo, "/dev/zero"] {
+        let error = #expect(throws: ImagingError.self) { try ImageFile.readRGB(at: path) }
+        #expect(error?.problem.contains("not a regular file") == true, "\(path): \(error?.description ?? "")")
+    }
 }
 
 @Test func unknownExtensionOnWriteIsAClearError() {
