@@ -60,4 +60,43 @@ struct HostileInputTests {
         try Data([0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00]).write(to: tiff)
         try expectOneSentence(["predict", "--model", Self.model, "--image", tiff.path], mentioning: "TIFF data is damaged")
     }
+
+    /// Sizes and counts are bounded before anything is allocated or written (they aborted, or
+    /// allocated gigabytes first).
+    @Test func dataMakeBoundsSizesAndCounts() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("data").path
+        try expectOneSentence(["data", "make", "shapes", "--size", "100000", "--out", out], mentioning: "from 16 to 1024 pixels")
+        try expectOneSentence(["data", "make", "shapes", "--count", "99999999999", "--out", out], mentioning: "from 1 to 1,000,000")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    /// SIGTERM (as Ctrl-C) in the middle of `data make` leaves no folder and no hidden staging
+    /// folder behind (it left thousands of files and no manifest).
+    @Test func dataMakeStoppedLeavesNothing() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("data")
+        let process = Process()
+        process.executableURL = CommandLine.executable
+        process.arguments = ["data", "make", "shapes", "--count", "300000", "--out", out.path]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until images are being written, then stop it.
+        let deadline = Date().addingTimeInterval(30)
+        func imagesWritten() -> Bool {
+            guard let names = FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] else { return false }
+            return names.contains { $0.hasSuffix(".png") }
+        }
+        while !imagesWritten(), process.isRunning, Date() < deadline { usleep(20_000) }
+        process.terminate()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationStatus) \(message)")
+        #expect(message.contains("interrupted; nothing was written"), "\(message)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
 }
