@@ -22,6 +22,18 @@ void csig_install_interrupt_handler(void) {
     pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
 }
 
+void csig_install_termination_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    sigemptyset(&action.sa_mask);
+    action.sa_handler = on_interrupt;
+    sigaction(SIGTERM, &action, NULL);
+    sigset_t wanted;
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &wanted, NULL);
+}
+
 int csig_interrupt_pending(void) { return interrupted; }
 
 int csig_take_interrupt(void) {

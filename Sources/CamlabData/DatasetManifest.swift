@@ -66,11 +66,35 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         } catch {
             throw DatasetError(action: "read the manifest", path: path, problem: "no such file or it is unreadable")
         }
+        let manifest: DatasetManifest
         do {
-            return try JSONDecoder().decode(DatasetManifest.self, from: data)
+            manifest = try JSONDecoder().decode(DatasetManifest.self, from: data)
         } catch {
             throw DatasetError(action: "read the manifest", path: path, problem: "it is not a camlab dataset manifest (\(error))")
         }
+        if let problem = manifest.problem {
+            throw DatasetError(action: "read the manifest", path: path, problem: problem)
+        }
+        return manifest
+    }
+
+    /// What makes the manifest unusable, checked when it is read so that scoring never indexes
+    /// outside an image: a size out of range, or an object box that leaves the image.
+    var problem: String? {
+        guard (1...DatasetSpec.largestSize).contains(size) else {
+            return "its size \(size) is not from 1 to \(DatasetSpec.largestSize) pixels"
+        }
+        for image in images {
+            for object in image.objects {
+                let box = object.boundingBox
+                guard box.width > 0, box.height > 0, box.x >= 0, box.y >= 0,
+                      box.x <= size - box.width, box.y <= size - box.height else {
+                    return "the box [\(box.x), \(box.y), \(box.width), \(box.height)] of \(object.shapeClass.rawValue) in '\(image.path)' "
+                        + "leaves the \(size)×\(size) image"
+                }
+            }
+        }
+        return nil
     }
 
     /// The manifest as stable, human-readable JSON (sorted keys, so equal manifests are equal bytes).

@@ -37,6 +37,13 @@ public struct DatasetSpec: Equatable, Sendable {
         self.supersampling = supersampling
     }
 
+    /// The largest image side: 1,024 pixels is 3 MiB an image, and 4 MiB a supersampled row of work
+    /// per core; the lessons use 32 (see `Docs/limits.md`).
+    public static let largestSize = 1_024
+    /// The most images in one dataset: the manifest is held in memory (about 400 bytes an image) and
+    /// every image is a few files, so a million images is 400 MB of manifest and 2–3 million files.
+    public static let largestCount = 1_000_000
+
     /// Images in the test split: the last `testCount` indices.
     public var testCount: Int { Int((Double(count) * testFraction).rounded()) }
     /// Images in the train split: indices `0 ..< trainCount`.

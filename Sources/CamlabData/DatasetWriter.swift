@@ -20,33 +20,74 @@ extension DatasetGenerator {
     ///
     /// Images are drawn and written on all cores (`DispatchQueue.concurrentPerform`); because each
     /// image is a pure function of its index, the files are the same bytes whatever the scheduling.
+    ///
+    /// Nothing is half-written: the dataset is built in a hidden folder beside `directory`
+    /// (`.NAME.partial-XXXXXX`, the same file system) and renamed into place only when every image,
+    /// mask and the manifest are written. A failure (a full disk) or `shouldStop` returning true
+    /// (Ctrl-C, SIGTERM; asked before each image) removes that folder and throws, leaving
+    /// `directory` as it was.
     @discardableResult
-    public static func write(_ spec: DatasetSpec, to directory: String) throws -> DatasetManifest {
+    public static func write(_ spec: DatasetSpec, to directory: String,
+                             shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> DatasetManifest {
         let action = "write a dataset to"
-        guard spec.count > 0 else { throw DatasetError(action: action, path: directory, problem: "the image count must be positive") }
-        guard spec.size >= 16 else { throw DatasetError(action: action, path: directory, problem: "the image size must be at least 16 pixels") }
-        guard spec.testFraction >= 0, spec.testFraction <= 1 else {
-            throw DatasetError(action: action, path: directory, problem: "the test fraction must lie between 0 and 1")
+        func refuse(_ problem: String) -> DatasetError { DatasetError(action: action, path: directory, problem: problem) }
+        guard (1...DatasetSpec.largestCount).contains(spec.count) else {
+            throw refuse("the image count must be from 1 to \(DatasetSpec.largestCount.formatted()), not \(spec.count)")
         }
-        guard (1...16).contains(spec.supersampling) else {
-            throw DatasetError(action: action, path: directory, problem: "supersampling must be 1…16")
+        guard (16...DatasetSpec.largestSize).contains(spec.size) else {
+            throw refuse("the image size must be from 16 to \(DatasetSpec.largestSize) pixels, not \(spec.size)")
+        }
+        guard spec.testFraction >= 0, spec.testFraction <= 1 else {
+            throw refuse("the test fraction must lie between 0 and 1")
+        }
+        guard (1...16).contains(spec.supersampling), spec.size * spec.supersampling <= 4 * DatasetSpec.largestSize else {
+            throw refuse("supersampling must be 1…16, and the supersampled side at most \(4 * DatasetSpec.largestSize) pixels")
         }
         let fileManager = FileManager.default
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
         var isFolder: ObjCBool = false
-        if fileManager.fileExists(atPath: directory, isDirectory: &isFolder) {
-            guard isFolder.boolValue else {
-                throw DatasetError(action: action, path: directory, problem: "a file of that name exists")
-            }
+        if fileManager.fileExists(atPath: target.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw refuse("a file of that name exists") }
             // Refusing a non-empty folder keeps stale images of an earlier, larger dataset from
             // mixing into this one (and never deletes anything of the user's).
-            let contents = (try? fileManager.contentsOfDirectory(atPath: directory)) ?? []
-            guard contents.isEmpty else {
-                throw DatasetError(action: action, path: directory, problem: "the folder is not empty; choose a new folder or delete it first")
-            }
+            let contents = (try? fileManager.contentsOfDirectory(atPath: target.path)) ?? []
+            guard contents.isEmpty else { throw refuse("the folder is not empty; choose a new folder or delete it first") }
         }
+        let parent = target.deletingLastPathComponent()
+        do {
+            try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw refuse("its parent folder could not be created (\(error.localizedDescription))")
+        }
+        var template = Array("\(parent.path)/.\(target.lastPathComponent).partial-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw refuse("a folder beside it could not be created (\(String(cString: strerror(errno))))")
+        }
+        let staging = String(cString: template)
+        do {
+            let manifest = try writeFiles(spec, to: staging, shouldStop: shouldStop, refuse: refuse)
+            // mkdtemp makes the folder private; a dataset is an ordinary folder.
+            let mask = umask(0)
+            umask(mask)
+            chmod(staging, 0o777 & ~mask)
+            // rename(2) replaces an empty folder of the target's name, atomically.
+            guard rename(staging, target.path) == 0 else {
+                throw refuse("the finished dataset could not be moved into place (\(String(cString: strerror(errno))))")
+            }
+            return manifest
+        } catch {
+            try? fileManager.removeItem(atPath: staging)
+            throw error
+        }
+    }
 
+    /// The images, masks and manifest of `spec`, written into the new folder `directory`.
+    private static func writeFiles(_ spec: DatasetSpec, to directory: String, shouldStop: @escaping @Sendable () -> Bool,
+                                   refuse: (String) -> DatasetError) throws -> DatasetManifest {
+        let fileManager = FileManager.default
         let digits = max(5, String(spec.count - 1).count)
         var entries: [DatasetManifest.Image] = []
+        entries.reserveCapacity(spec.count)
         var folders = Set<String>()
         for index in 0..<spec.count {
             let split = spec.split(ofIndex: index)
@@ -67,12 +108,15 @@ extension DatasetGenerator {
                 try fileManager.createDirectory(atPath: "\(directory)/\(folder)", withIntermediateDirectories: true)
             }
         } catch {
-            throw DatasetError(action: action, path: directory, problem: "its folders could not be created (\(error.localizedDescription))")
+            throw refuse("its folders could not be created (\(error.localizedDescription))")
         }
 
         let results = ResultSlots<Result<[DatasetObject], Error>>(count: spec.count)
+        let failed = Flag()
         let template = entries
         DispatchQueue.concurrentPerform(iterations: spec.count) { index in
+            // After one failure or a stop request, the remaining images are not drawn.
+            guard !failed.isSet, !shouldStop() else { return }
             let sample = sample(kind: spec.kind, index: index, size: spec.size, seed: spec.seed,
                                 supersampling: spec.supersampling)
             let entry = template[index]
@@ -83,9 +127,19 @@ extension DatasetGenerator {
                 }
                 return sample.objects
             }
+            if case .failure = results[index] { failed.set() }
         }
         for index in 0..<spec.count {
-            entries[index].objects = try results[index]!.get()
+            if case .failure(let error)? = results[index] {
+                // The file named would be in the hidden staging folder, which is removed: say why.
+                throw refuse(((error as? ImagingError)?.problem ?? "\(error)") + "; nothing was written")
+            }
+        }
+        for index in 0..<spec.count {
+            guard let objects = try results[index]?.get() else {
+                throw refuse("it was interrupted; nothing was written")
+            }
+            entries[index].objects = objects
         }
 
         let manifest = DatasetManifest(
@@ -96,10 +150,18 @@ extension DatasetGenerator {
         do {
             try manifest.encoded().write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
         } catch {
-            throw DatasetError(action: "write the manifest", path: manifestPath, problem: error.localizedDescription)
+            throw refuse("its manifest could not be written (\(error.localizedDescription))")
         }
         return manifest
     }
+}
+
+/// A flag any thread may set once and all threads read.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
 
 /// Fixed slots that concurrent iterations fill, each its own index, so no lock is needed.

@@ -28,6 +28,8 @@ public struct ClassroomFigures {
     @discardableResult
     public func generate(report: (String) -> Void = { _ in }) throws -> [String] {
         let lab = try FigureLab(modelAt: modelPath)
+        // Read before any figure is written, so a bad log fails the run with nothing half-done.
+        let trainingLog = try trainingLogPath.map(TrainingLog.read(at:))
         do {
             try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         } catch {
@@ -72,8 +74,8 @@ public struct ClassroomFigures {
             try Figures.counterfactual(pair, classIndices: DatasetGenerator.classes(kind: .pairs, index: 1).map(\.index), lab: lab, style: style)
         }
         try write("guided.png") { try Figures.guided(subject, lab: lab, style: style) }
-        if let trainingLogPath {
-            try write("curves.png") { Figures.curves(try TrainingLog.read(at: trainingLogPath), title: "Training: \(lab.modelName)", style: style) }
+        if let trainingLog {
+            try write("curves.png") { Figures.curves(trainingLog, title: "Training: \(lab.modelName)", style: style) }
         } else {
             report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
         }

@@ -16,7 +16,7 @@ extension Figures {
         if !train.isEmpty { accuracy.append(Series(name: "training accuracy", values: train, color: style.positive)) }
         if !test.isEmpty { accuracy.append(Series(name: "test accuracy", values: test, color: style.negative)) }
         let panels: [(heading: String, series: [Series], ticks: [Double])] = [
-            ("loss per epoch", loss, Axes.niceTicks(from: 0, to: loss[0].values.map(\.1).max()! * 1.05)),
+            ("loss per epoch", loss, lossTicks(log.epochs.map(\.loss))),
         ] + (accuracy.isEmpty ? [] : [("accuracy per epoch", accuracy, [0, 0.25, 0.5, 0.75, 1])])
 
         let (margin, gap) = (style.margin, style.gap)
@@ -65,6 +65,15 @@ extension Figures {
         }
         canvas.draw(footer, x: margin, top: plotTop + plotHeight + xLabelHeight + gap, spacing: style.lineSpacing)
         return canvas
+    }
+
+    /// Grid values for the loss panel: from 0 (or the lowest loss, if some are negative) to 5 %
+    /// above the highest; a flat curve still gets a span of 1, so the axis never has zero height.
+    static func lossTicks(_ losses: [Double]) -> [Double] {
+        let low = min(0, losses.min() ?? 0)
+        var high = max(low, losses.max() ?? 0)
+        high += high > low ? 0.05 * (high - low) : 1
+        return Axes.niceTicks(from: low, to: high)
     }
 }
 

@@ -6,33 +6,52 @@ import Darwin
 
 /// Whole-file reads and atomic writes with errors phrased for `ImagingError`.
 enum FileIO {
-    /// Reads a whole file; a missing file, a folder or an empty file is an `ImagingError`.
-    static func readAll(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// The largest image file read: a 16,384² RGB PNG stored uncompressed is 768 MiB, but any real
+    /// photograph or figure is far below 256 MiB (see `Docs/limits.md`).
+    static let largestFileBytes = 256 << 20
+
+    /// Reads a whole regular file, once: a FIFO, device or socket (which could block forever, or
+    /// like `/dev/zero` never end) is refused before reading, and so is a file larger than
+    /// `limit` bytes. A missing file, a folder or an empty file is an `ImagingError` too.
+    static func readAll(_ path: String, limit: Int = largestFileBytes) throws -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw ImagingError(.read, path: path, problem: describe(errno, for: path)) }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             throw ImagingError(.read, path: path, problem: describe(errno, for: path))
         }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw ImagingError(.read, path: path, problem: "it is a folder, not a file")
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ImagingError(.read, path: path, problem: "it is a folder, not a file")
+        default: throw ImagingError(.read, path: path, problem: "it is not a regular file (a pipe, device or socket); camlab reads image files only")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(status.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ImagingError(.read, path: path, problem: describe(errno, for: path))
+        let size = Int(status.st_size)
+        guard size <= limit else {
+            throw ImagingError(.read, path: path, problem: "it is \(megabytes(size)) MiB, more than the \(megabytes(limit)) MiB camlab reads")
+        }
+        if size == 0 { throw ImagingError(.read, path: path, problem: "the file is empty") }
+        // Read at most the size fstat gave (plus one byte, to notice a file that grew meanwhile).
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
+            var done = 0
+            while done <= size {
+                let got = read(descriptor, buffer.baseAddress! + done, size + 1 - done)
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { failure = got < 0 ? errno : 0; break }
+                done += got
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            count = done
         }
-        if bytes.isEmpty { throw ImagingError(.read, path: path, problem: "the file is empty") }
+        if failure != 0 { throw ImagingError(.read, path: path, problem: describe(failure, for: path)) }
+        guard bytes.count == size else {
+            throw ImagingError(.read, path: path, problem: "the file changed size while it was read")
+        }
         return bytes
     }
+
+    private static func megabytes(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
 
     /// Writes `bytes` to a temporary file in the target's folder, then renames it over `path`,
     /// so a reader (or a crash) never sees a half-written image.

@@ -1,4 +1,9 @@
 import CGD
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reading (and writing) images in any common format: PNG through libpng (`PNGFile`), JPEG, GIF,
 /// BMP, WebP and TIFF through libgd.
@@ -52,7 +57,13 @@ public enum ImageFile {
                 "not an image in a supported format (PNG, JPEG, GIF, BMP, WebP or TIFF): its first bytes match none of them")
         }
         if format == .png {
-            return try PNGFile.readRGB(at: path)
+            // The bytes already read: reading the path again would give nothing for a pipe.
+            return try PNGFile.decodeRGB(bytes, path: path)
+        }
+        if format == .jpeg, !jpegIsComplete(bytes) {
+            // libjpeg decodes a truncated file to a half-grey image with only a warning: refused,
+            // as a truncated PNG, GIF or WebP is.
+            throw ImagingError(.read, path: path, problem: "the JPEG data is truncated (it ends before its end-of-image marker)")
         }
         return try decodeWithGD(bytes, format: format, path: path)
     }
@@ -75,12 +86,44 @@ public enum ImageFile {
         try FileIO.writeAtomically(bytes, to: path)
     }
 
+    /// True when an end-of-image marker (FF D9) follows the last start-of-scan (FF DA). Inside
+    /// entropy-coded data a byte FF is always followed by 00 or a restart marker, so neither marker
+    /// can appear there by chance; a thumbnail's own markers come before the main image's scans.
+    static func jpegIsComplete(_ bytes: [UInt8]) -> Bool {
+        var lastScan: Int?, lastEnd: Int?
+        var index = 2
+        while index + 1 < bytes.count {
+            if bytes[index] == 0xFF {
+                if bytes[index + 1] == 0xDA { lastScan = index }
+                if bytes[index + 1] == 0xD9 { lastEnd = index }
+            }
+            index += 1
+        }
+        guard let lastScan, let lastEnd else { return false }
+        return lastEnd > lastScan
+    }
+
     // MARK: - libgd
 
-    /// libgd prints decoder warnings to stderr; our errors already say what failed, so silence it.
-    /// A `static let` runs its initializer exactly once, thread-safely.
+    /// libgd prints decoder warnings to stderr, and libtiff (which libgd calls for TIFF) prints its
+    /// own errors there; our errors already say what failed, in one sentence, so silence both.
+    /// libtiff is found at run time among libgd's libraries, so camlab needs neither its headers nor
+    /// a libgd built with TIFF. A `static let` runs its initializer exactly once, thread-safely.
+    #if os(Linux)
+    private static let searchAllLibraries: UnsafeMutableRawPointer? = nil   // RTLD_DEFAULT
+    #else
+    private static let searchAllLibraries = UnsafeMutableRawPointer(bitPattern: -2)   // RTLD_DEFAULT
+    #endif
+
     private static let quietGD: Void = {
         gdSetErrorMethod { _, _, _ in }
+        typealias SetHandler = @convention(c) (OpaquePointer?) -> OpaquePointer?
+        for name in ["TIFFSetErrorHandler", "TIFFSetWarningHandler"] {
+            // A nil handler makes libtiff print nothing (its documented way to silence it).
+            if let symbol = dlsym(searchAllLibraries, name) {
+                _ = unsafeBitCast(symbol, to: SetHandler.self)(nil)
+            }
+        }
     }()
 
     private static func decodeWithGD(_ bytes: [UInt8], format: Format, path: String) throws -> RGBImage {

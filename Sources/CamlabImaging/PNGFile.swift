@@ -6,7 +6,11 @@ import CPNG
 public enum PNGFile {
     /// Reads any PNG as 8-bit RGB. Transparent pixels are composited onto white.
     public static func readRGB(at path: String) throws -> RGBImage {
-        let bytes = try FileIO.readAll(path)
+        try decodeRGB(FileIO.readAll(path), path: path)
+    }
+
+    /// Decodes the bytes of the PNG file `path` (already read) to RGB.
+    static func decodeRGB(_ bytes: [UInt8], path: String) throws -> RGBImage {
         let decoded = try decode(bytes, channels: 3, path: path)
         return RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.pixels)
     }

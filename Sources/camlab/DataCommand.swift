@@ -1,5 +1,6 @@
 import ArgumentParser
 import CamlabData
+import CamlabLab
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,10 @@ struct DataCommand: ParsableCommand {
             if let size { spec.size = size }
             if let seed { spec.seed = seed }
             let directory = out ?? "Datasets/\(name)"
-            let manifest = try DatasetGenerator.write(spec, to: directory)
+            // Ctrl-C and SIGTERM stop the writing; the half-built dataset is removed.
+            Interruption.install()
+            Interruption.includeTermination()
+            let manifest = try DatasetGenerator.write(spec, to: directory, shouldStop: { Interruption.isRequested })
             print("wrote \(manifest.counts.total) \(name) images (\(manifest.counts.train) train, \(manifest.counts.test) test, \(spec.size)×\(spec.size), seed \(spec.seed)) to \(directory)")
         }
     }

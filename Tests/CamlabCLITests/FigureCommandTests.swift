@@ -74,6 +74,36 @@ struct FigureCommandTests {
                                mentioning: "model")
     }
 
+    /// A training log that cannot be read fails `figures` before any figure is written.
+    @Test func figuresReadTheTrainingLogFirst() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("log.jsonl")
+        try Data(#"{"epoch": 1, "loss": 0.5, "test_accuracy": 2}"#.utf8).write(to: log)
+        for path in [folder.appendingPathComponent("missing.jsonl").path, log.path] {
+            let out = folder.appendingPathComponent("figures").path
+            let result = try CommandLine.run(["figures", "--model", Self.model, "--out", out, "--training-log", path])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(path), "\(result.stderr)")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty ?? true, "figures were written")
+        }
+    }
+
+    /// Negative or flat losses draw a curve instead of trapping.
+    @Test func curvesOfNegativeOrFlatLosses() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for losses in [[-1.0, -2.0], [0.0, 0.0, 0.0]] {
+            let log = folder.appendingPathComponent("log.jsonl")
+            try Data(losses.enumerated().map { #"{"epoch": \#($0.offset + 1), "loss": \#($0.element)}"# }
+                .joined(separator: "\n").utf8).write(to: log)
+            let out = folder.appendingPathComponent("curves.png").path
+            let result = try CommandLine.run(["figure", "curves", "--log", log.path, "--out", out])
+            #expect(result.status == 0, "\(losses): \(result.stderr)")
+            #expect(FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     @Test func helpListsTheKinds() throws {
         let help = try CommandLine.run(["figure", "--help"])
         #expect(help.status == 0)

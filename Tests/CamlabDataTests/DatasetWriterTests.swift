@@ -77,3 +77,25 @@ func layoutManifestAndCountsPerSplit(kind: DatasetKind) throws {
     #expect(error?.description == "cannot write a dataset to '\(folder.path)': the folder is not empty; choose a new folder or delete it first")
     #expect(try folder.contents() == ["notes.txt"])
 }
+
+/// A write stopped midway (Ctrl-C, SIGTERM) removes its staging folder and leaves the target
+/// empty folder as it was; the next write into it succeeds.
+@Test func aStoppedWriteLeavesNothing() throws {
+    let folder = try TemporaryFolder()
+    let target = folder.file("data")
+    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+    final class Countdown: @unchecked Sendable {
+        let lock = NSLock()
+        var left = 20
+        func tick() -> Bool { lock.withLock { left -= 1; return left < 0 } }
+    }
+    let countdown = Countdown()
+    let error = #expect(throws: DatasetError.self) {
+        try DatasetGenerator.write(DatasetSpec(kind: .shapes, count: 200), to: target, shouldStop: countdown.tick)
+    }
+    #expect(error?.problem == "it was interrupted; nothing was written")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["data"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
+    try DatasetGenerator.write(DatasetSpec(kind: .shapes, count: 20), to: target)
+    #expect(allFiles(under: target).count == 20 + 20 + 1)
+}

@@ -128,6 +128,27 @@ struct FigureTests {
         #expect(throws: FigureError.self) { try curves.render() }
     }
 
+    /// Negative, flat (all zero, all equal) and single-epoch losses draw; they once trapped on an
+    /// empty tick list or a zero-height axis.
+    @Test(arguments: [[-0.5, -0.2, -0.1], [0, 0, 0], [0.7, 0.7, 0.7], [-3], [1e30, 2e30, -1e30]])
+    func curvesDrawAnyFiniteLosses(_ losses: [Double]) throws {
+        let text = losses.enumerated().map { #"{"epoch": \#($0.offset + 1), "loss": \#($0.element)}"# }.joined(separator: "\n")
+        let image = Figures.curves(try TrainingLog(parsing: text)).rgbImage
+        #expect(image.width > 300 && image.height > 200)
+    }
+
+    /// Records a plot cannot show are refused with their line, not drawn or skipped.
+    @Test func trainingLogRefusesRecordsItCannotPlot() throws {
+        for (text, phrase) in [(#"{"epoch": 1, "loss": 1e301}"#, "loss"),
+                               (#"{"epoch": 1, "loss": 0.5, "train_accuracy": 7}"#, "train_accuracy"),
+                               (#"{"epoch": 1e20, "loss": 0.5}"#, "epoch"),
+                               (#"{"epoch": 1.5, "loss": 0.5}"#, "epoch"),
+                               ("{\"epoch\": 1, \"loss\": 0.5}\n{\"epoch\": 1, \"loss\": 0.4}", "already given on line 1")] {
+            let error = #expect(throws: FigureError.self) { try TrainingLog(parsing: text) }
+            #expect(error?.description.contains(phrase) == true, "\(error?.description ?? "") for \(text)")
+        }
+    }
+
     @Test func trainingLogReadsTheTrainCommandsLines() throws {
         let log = try TrainingLog(parsing: """
             {"epoch": 2, "seconds": 2.5, "loss": 0.5, "train_accuracy": 0.9}

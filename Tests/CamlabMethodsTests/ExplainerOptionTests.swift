@@ -124,3 +124,17 @@ struct ExplainerOptionTests {
         #expect(zip(exact, closed).map { Swift.abs($0 - $1) }.max()! < 1e-4 * scale)
     }
 }
+
+/// Localization scores a box that leaves the map by its part inside (it indexed outside the map).
+struct LocalizationClippingTests {
+    @Test func boxesLeavingTheMapAreClipped() {
+        var map = [Float](repeating: 0, count: 16)
+        map[0] = 1   // (0, 0), the corner a box starting at (-5, -5) covers
+        let mask = [UInt8](repeating: 0, count: 16)
+        let score = Localization(map: map, mask: mask, width: 4,
+                                 boxes: [(x: -5, y: -5, width: 40, height: 40), (x: 9, y: 9, width: 2, height: 2),
+                                         (x: 1, y: 1, width: Int.max, height: Int.max)])
+        #expect(score.objectCount == 3)
+        #expect(score.objectsFound == 1)
+    }
+}

@@ -96,7 +96,7 @@ struct TrainingTests {
         try Trainer(options: options).train(second, on: data)
         #expect(outcome.epochs.count == 8 && !outcome.wasInterrupted && outcome.steps == 8 * 6)
         #expect(outcome.epochs.last!.loss < outcome.epochs.first!.loss)
-        #expect(Evaluation(network: first, data: data).accuracy == 1)
+        #expect(try Evaluation(network: first, data: data).accuracy == 1)
         for (a, b) in zip(first.parameters, second.parameters) { #expect(a.tensor.scalars == b.tensor.scalars) }
     }
 
@@ -146,10 +146,10 @@ struct TrainingTests {
         #expect(evaluation.accuracy == 7.0 / 8.0)
         let network = try tinyNetwork()
         let data = brightnessData(count: 10)
-        let counted = Evaluation(network: network, data: data, batchSize: 3)
+        let counted = try Evaluation(network: network, data: data, batchSize: 3)
         #expect(counted.confusion.joined().reduce(0, +) == 10)
         #expect(counted.confusion.map { $0.reduce(0, +) } == [5, 5])
-        let predictions = Prediction.predictions(of: network, for: data.batch(0..<2).images)
+        let predictions = try Prediction.predictions(of: network, for: data.batch(0..<2).images)
         #expect(predictions.count == 2)
         #expect(abs(predictions[0].probabilities.reduce(0, +) - 1) < 1e-5)
     }

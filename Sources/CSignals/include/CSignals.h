@@ -10,6 +10,10 @@
 /// and unblocks SIGINT, which a parent may have blocked (the signal mask is inherited across exec).
 void csig_install_interrupt_handler(void);
 
+/// Makes SIGTERM set the same flag, for work that must clean up rather than die half-done
+/// (`data make`); the REPL does not call it, so `kill` still ends it.
+void csig_install_termination_handler(void);
+
 /// Whether Ctrl-C was pressed since the flag was last cleared.
 int csig_interrupt_pending(void);
 

@@ -48,6 +48,7 @@ public struct EquationCheck {
     public init(_ name: Name, network: Network, input: Tensor, classIndex: Int?, layer: String?) throws {
         self.name = name
         let logits = withoutGradient { network(input) }
+        try NonFiniteOutput.check(logits)
         let c = classIndex ?? logits.argmaxAlongLastAxis()[0]
         let head = try Self.head(of: network)
         switch name {

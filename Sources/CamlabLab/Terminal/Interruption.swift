@@ -7,6 +7,10 @@ public enum Interruption {
     /// Makes Ctrl-C set the flag instead of ending the process, and clears the flag.
     public static func install() { csig_install_interrupt_handler() }
 
+    /// Makes SIGTERM set the same flag as Ctrl-C (after `install()`), for work that cleans up
+    /// before it stops instead of leaving half-written files.
+    public static func includeTermination() { csig_install_termination_handler() }
+
     /// True once Ctrl-C has been pressed since `install()` or `reset()`.
     public static var isRequested: Bool { csig_interrupt_pending() != 0 }
 

@@ -10,7 +10,7 @@ public enum EvaluationSession {
     public static func evaluate(modelPath: String, dataDirectory: String) throws -> (evaluation: Evaluation, classes: [String]) {
         let network = try Network(contentsOf: modelPath)
         let data = try LabData.labeledImages(in: dataDirectory, for: network.architecture, note: printError)
-        return (Evaluation(network: network, data: data), network.classes)
+        return (try Evaluation(network: network, data: data), network.classes)
     }
 
     /// `{"accuracy": A, "confusion": [[…]]}`.
@@ -50,7 +50,7 @@ public enum EvaluationSession {
             let input = try ModelInput(imagePaths: [path], network: network)
             input.notes.forEach(printError)
             let logits = withoutGradient { network(input.batch) }
-            return zip([path], Prediction.predictions(fromLogits: logits, classes: network.classes)).map { ($0, $1) }
+            return zip([path], try Prediction.predictions(fromLogits: logits, classes: network.classes)).map { ($0, $1) }
         }
     }
 

@@ -30,10 +30,16 @@ public struct Localization {
         }
         intersectionOverUnion = union > 0 ? Float(intersection) / Float(union) : 0
         objectCount = boxes.count
+        // Only the part of a box inside the map is searched: a box that leaves the image is clipped.
+        let height = width > 0 ? map.count / width : 0
+        func clipped(_ start: Int, _ length: Int, to limit: Int) -> Range<Int> {
+            let low = min(max(start, 0), limit)
+            let (end, overflow) = start.addingReportingOverflow(max(length, 0))
+            return low..<(overflow ? limit : min(max(end, low), limit))
+        }
         objectsFound = boxes.filter { box in
-            (box.y..<(box.y + box.height)).contains { y in
-                (box.x..<(box.x + box.width)).contains { x in map[y * width + x] >= Self.threshold }
-            }
+            let (rows, columns) = (clipped(box.y, box.height, to: height), clipped(box.x, box.width, to: width))
+            return rows.contains { y in columns.contains { x in map[y * width + x] >= Self.threshold } }
         }.count
     }
 }
