@@ -26,14 +26,15 @@ struct TorchvisionReferenceTests {
     /// How far PyTorch itself moves each case (float64, and float32 with the input perturbed by
     /// one ulp), from info.json: a float32 implementation that sums in another order moves as far,
     /// mostly where a ReLU's input is within rounding of 0. The test allows the usual 1e-3 (2e-3 on
-    /// maps) or three times that spread, whichever is larger.
+    /// maps) or three times that spread, whichever is larger. (Score-CAM and Ablation-CAM, too
+    /// expensive to measure, keep the usual tolerances.)
     static let sensitivity: [(raw: Double, map: Double)] = {
         let data = try! Data(contentsOf: folder.appendingPathComponent("info.json"))
         let info = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
         let byCase = (info["robustness"] as! [String: Any])["by_case"] as! [[String: Any]]
         return byCase.sorted { ($0["index"] as! Int) < ($1["index"] as! Int) }.map { entry in
-            let worst = (entry["measured"] as! [String: Any])["worst"] as! [String: Double]
-            return (worst["raw"] ?? 0, worst["map"] ?? 0)
+            let worst = ((entry["measured"] as? [String: Any])?["worst"] as? [String: Any]) ?? [:]
+            return ((worst["raw"] as? Double) ?? 0, (worst["map"] as? Double) ?? 0)
         }
     }()
 
