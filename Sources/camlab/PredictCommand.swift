@@ -18,7 +18,7 @@ struct PredictCommand: ParsableCommand {
         let network = try Network(contentsOf: model.model, overriding: try model.overrides())
         let predictions = try EvaluationSession.predict(network: network, imagePaths: images)
         for (path, prediction) in predictions {
-            try StandardOutput.print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction))
+            try StandardOutput.print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction, classes: network.classes))
         }
     }
 }

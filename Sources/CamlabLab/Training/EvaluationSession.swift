@@ -68,5 +68,14 @@ public enum EvaluationSession {
     public static func text(image: String, _ prediction: Prediction) -> String {
         String(format: "%@: %@ (%.1f %%)", image, prediction.className, 100 * Double(prediction.probabilities[prediction.classIndex]))
     }
+
+    /// The line, then the five most probable classes when there are many (ImageNet's thousand).
+    public static func text(image: String, _ prediction: Prediction, classes: [String]) -> String {
+        guard classes.count > 10 else { return text(image: image, prediction) }
+        let p = prediction.probabilities
+        let top = p.indices.sorted { p[$0] > p[$1] }.prefix(5)
+        return ([text(image: image, prediction)] + top.map { String(format: "  %5.1f %%  %d %@", 100 * Double(p[$0]), $0, classes[$0]) })
+            .joined(separator: "\n")
+    }
 }
 
