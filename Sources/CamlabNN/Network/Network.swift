@@ -27,7 +27,7 @@ public final class Network {
         func invalid(_ reason: String) -> ModelFileError { ModelFileError(file: nil, operation: .checking, .invalidArchitecture(reason: reason)) }
         for (name, shape) in architecture.tensorShapes {
             guard let tensor = parameters[name] else {
-                throw ModelFileError(file: nil, operation: .checking, .missingParameter(tensor: name, layer: String(name.prefix { _ in true })))
+                throw ModelFileError(file: nil, operation: .checking, .missingParameter(tensor: name, layer: String(name[..<(name.lastIndex(of: ".") ?? name.startIndex)])))
             }
             guard tensor.shape == shape else {
                 throw ModelFileError(file: nil, operation: .checking, .parameterShapeMismatch(tensor: name, expected: shape, actual: tensor.shape))
@@ -54,6 +54,9 @@ public final class Network {
         guard output[0] == architecture.classes.count else {
             throw invalid("the network has \(output[0]) outputs but there are \(architecture.classes.count) classes")
         }
+        let (c, h, w) = (architecture.input[0], architecture.input[1], architecture.input[2])
+        let compiled = program
+        adaptsToInputSize = [[c, h * 2, w * 2 + 1], [c, h + 3, w + 5]].allSatisfy { (try? compiled.shapes(forInput: $0)) != nil }
         let target = try outputSlot(of: architecture.targetLayer)
         guard shapes[target].count == 3 else {
             throw invalid("target_layer '\(architecture.targetLayer)' outputs \(ModuleShapeError.list(shapes[target])), not a C×H×W feature map")
@@ -142,12 +145,10 @@ public final class Network {
         return result
     }
 
-    /// Whether the network takes images of any size: true when a shape walk at another size
-    /// still ends in one score per class (adaptive pooling before every linear layer).
-    public var adaptsToInputSize: Bool {
-        let (c, h, w) = (architecture.input[0], architecture.input[1], architecture.input[2])
-        return [[c, h * 2, w * 2 + 1], [c, h + 3, w + 5]].allSatisfy { (try? program.shapes(forInput: $0)) != nil }
-    }
+    /// Whether the network takes images of any size: true when a shape walk at other sizes still
+    /// ends in one score per class (adaptive pooling before every linear layer). Walked once, when
+    /// the network is built: every image asks.
+    public let adaptsToInputSize: Bool
 
     /// The [C, H, W] the network runs an image of height × width at: the image's own size when
     /// the network adapts to any size, else the nominal one.
