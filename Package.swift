@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"]),
+        .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
         .testTarget(name: "CamlabFiguresTests", dependencies: ["CamlabFigures", "CamlabImaging", "CamlabMethods", "CamlabNN", "CamlabData", "CamlabCore"],
                     resources: [.copy("Fixtures")]),
