@@ -69,7 +69,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData"],
+        .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData", "CamlabLab"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),

@@ -95,3 +95,18 @@ public struct GrayImage: Equatable, Sendable {
         }
     }
 }
+
+extension RGBImage {
+    /// The `width × height` rectangle whose top-left pixel is (`x`, `y`); it must lie inside.
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
+                     "the crop \(width)×\(height) at (\(x), \(y)) must lie inside the \(self.width)×\(self.height) image")
+        var result: [UInt8] = []
+        result.reserveCapacity(width * height * 3)
+        for row in y..<(y + height) {
+            let start = (row * self.width + x) * 3
+            result += pixels[start..<(start + width * 3)]
+        }
+        return RGBImage(width: width, height: height, pixels: result)
+    }
+}

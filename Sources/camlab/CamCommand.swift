@@ -56,8 +56,9 @@ struct CamCommand: ParsableCommand {
             return t
         }
         guard let palette = Colormap(named: colormap) else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
-        let network = try Network(contentsOf: model.model, overriding: try model.overrides())
-        let report = try CamReport(method: name, network: network, imagePaths: images, classSpec: classSpec) { request in
+        let network = try model.network()
+        let report = try CamReport(method: name, network: network, imagePaths: images, classSpec: classSpec,
+                                   preprocessing: try model.preprocessing()) { request in
             request.layers = layers.isEmpty ? nil : layers
             request.target = explained
             request.fusion = fusion

@@ -15,8 +15,8 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let network = try Network(contentsOf: model.model, overriding: try model.overrides())
-        let predictions = try EvaluationSession.predict(network: network, imagePaths: images)
+        let network = try model.network()
+        let predictions = try EvaluationSession.predict(network: network, imagePaths: images, preprocessing: try model.preprocessing())
         for (path, prediction) in predictions {
             try StandardOutput.print(json ? EvaluationSession.jsonLine(image: path, prediction) : EvaluationSession.text(image: path, prediction, classes: network.classes))
         }

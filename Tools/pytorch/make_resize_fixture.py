@@ -34,21 +34,26 @@ def pillow_horizontal_first(image, width, height):
     return np.asarray(step), np.asarray(im.resize((width, height), Image.BILINEAR))
 
 
-rng = np.random.default_rng(2026)
-cases = []
-sizes = [(320, 240, 300, 300), (400, 250, 300, 300), (37, 29, 300, 300), (640, 480, 224, 224),
-         (64, 48, 32, 24), (2, 1, 4, 1), (1, 1, 5, 3), (97, 61, 200, 150), (300, 200, 256, 170)]
-sizes += [tuple(int(v) for v in rng.integers(1, 260, 4)) for _ in range(20)]
-for index, (w, h, W, H) in enumerate(sizes):
-    for channels in (3, 1):
-        seed = 1000 + 7 * index + channels
-        image = pattern(w, h, channels, seed)
-        opencv = cv2.resize(image, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, channels)
-        case = {"width": w, "height": h, "channels": channels, "seed": seed, "to": [W, H],
-                "opencv": fnv1a(opencv)}
-        staged, direct = pillow_horizontal_first(image, W, H)
-        if np.array_equal(staged, direct):
-            case["pillow"] = fnv1a(direct)
-        cases.append(case)
-json.dump({"opencv": cv2.__version__, "pillow": PIL.__version__, "cases": cases}, sys.stdout, indent=1)
-print()
+def main():
+    rng = np.random.default_rng(2026)
+    cases = []
+    sizes = [(320, 240, 300, 300), (400, 250, 300, 300), (37, 29, 300, 300), (640, 480, 224, 224),
+             (64, 48, 32, 24), (2, 1, 4, 1), (1, 1, 5, 3), (97, 61, 200, 150), (300, 200, 256, 170)]
+    sizes += [tuple(int(v) for v in rng.integers(1, 260, 4)) for _ in range(20)]
+    for index, (w, h, W, H) in enumerate(sizes):
+        for channels in (3, 1):
+            seed = 1000 + 7 * index + channels
+            image = pattern(w, h, channels, seed)
+            opencv = cv2.resize(image, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, channels)
+            case = {"width": w, "height": h, "channels": channels, "seed": seed, "to": [W, H],
+                    "opencv": fnv1a(opencv)}
+            staged, direct = pillow_horizontal_first(image, W, H)
+            if np.array_equal(staged, direct):
+                case["pillow"] = fnv1a(direct)
+            cases.append(case)
+    json.dump({"opencv": cv2.__version__, "pillow": PIL.__version__, "cases": cases}, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -14,16 +14,17 @@ public struct CamReport {
 
     /// Loads the model and images and explains them.
     public init(method: MethodName, modelPath: String, imagePaths: [String], classSpec: String?,
-                overrides: ModelOverrides = .none, request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        let network = try Network(contentsOf: modelPath, overriding: overrides)
-        try self.init(method: method, network: network, imagePaths: imagePaths, classSpec: classSpec, request: configure)
+                preprocessing: Preprocessing = .none, request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
+        let network = try Network(contentsOf: modelPath, overriding: preprocessing.filling(.none))
+        try self.init(method: method, network: network, imagePaths: imagePaths, classSpec: classSpec,
+                      preprocessing: preprocessing, request: configure)
     }
 
     /// Images of one size are explained in one batch; a network that takes images at their own
     /// size explains each size apart, so no image is resized to another's.
     public init(method: MethodName, network: Network, imagePaths: [String], classSpec: String?,
-                request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        let images = try imagePaths.map { ($0, try ImageFile.readRGB(at: $0)) }
+                preprocessing: Preprocessing = .none, request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
+        let images = try imagePaths.map { ($0, preprocessing.prepared(try ImageFile.readRGB(at: $0))) }
         var groups: [[Int]] = []
         for (index, (_, image)) in images.enumerated() {
             if network.adaptsToInputSize, let group = groups.firstIndex(where: { images[$0[0]].1.width == image.width && images[$0[0]].1.height == image.height }) {

@@ -21,8 +21,8 @@ public struct ModelInput {
         return (input.pictures[0], input.batch)
     }
 
-    public init(imagePaths: [String], network: Network) throws {
-        try self.init(images: imagePaths.map { ($0, try ImageFile.readRGB(at: $0)) }, network: network)
+    public init(imagePaths: [String], network: Network, preprocessing: Preprocessing = .none) throws {
+        try self.init(images: imagePaths.map { ($0, preprocessing.prepared(try ImageFile.readRGB(at: $0))) }, network: network)
     }
 
     /// Pictures already in memory, each with the name used in notes.

@@ -41,13 +41,13 @@ public enum EvaluationSession {
     }
 
     /// Each image at the size the network takes it (its own, for a network that adapts).
-    public static func predict(network: Network, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
+    public static func predict(network: Network, imagePaths: [String], preprocessing: Preprocessing = .none) throws -> [(path: String, prediction: Prediction)] {
         let channels = network.architecture.input[0]
         guard channels == 1 || channels == 3 else {
             throw LabError("cannot read images for a network with \(channels) input channels: images have 1 (gray) or 3 (RGB)")
         }
         return try imagePaths.flatMap { path in
-            let input = try ModelInput(imagePaths: [path], network: network)
+            let input = try ModelInput(imagePaths: [path], network: network, preprocessing: preprocessing)
             input.notes.forEach(printError)
             let logits = withoutGradient { network(input.batch) }
             return zip([path], try Prediction.predictions(fromLogits: logits, classes: network.classes)).map { ($0, $1) }

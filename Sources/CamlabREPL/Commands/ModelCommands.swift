@@ -74,7 +74,7 @@ struct LayersCommand: Command {
 
 struct ImageCommand: Command {
     let name = "image"
-    let usage = "image [PATH [--resize WxH] | DATASET N]"
+    let usage = "image [PATH [--preprocess RECIPE] [--resize WxH] [--mean R,G,B] [--std R,G,B] | DATASET N]"
     let summary = "Choose the image to explain (a file, or image N of a dataset), or show the current one."
     let details = """
         DATASET is shapes, multi or pairs, e.g. image multi 7. Dataset images are drawn on the fly,
@@ -82,7 +82,12 @@ struct ImageCommand: Command {
         shapes N shows one object of class N mod 4 (circle, square, triangle, cross); multi N shows
         2–6 small objects of one class; pairs N two objects of different classes. A file is explained
         at its own size when the model takes any size (global or adaptive average pooling before its
-        classifier), else resized to the model's input; --resize WxH resizes it first (bilinear).
+        classifier), else resized to the model's input.
+        --preprocess tutorial does what the tutorial's code does: cv2.resize to 300×300, then
+        pytorch-grad-cam's preprocess_image with mean = std = 0.5. --preprocess torchvision is the
+        evaluation transform of torchvision's pretrained models: shorter side 256 (Pillow's
+        bilinear), centre crop 224, ImageNet's mean and std. --resize WxH (cv2.resize, byte for
+        byte), --mean and --std replace a recipe's part, or apply alone.
         """
     let topic = CommandTopic.model
 

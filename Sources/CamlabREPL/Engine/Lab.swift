@@ -19,7 +19,7 @@ public final class Lab {
     /// Set by `quit`.
     public internal(set) var wantsToQuit = false
 
-    private var loadedModel: (path: String, network: Network)?
+    private var loadedModel: (path: String, normalization: ModelOverrides, network: Network)?
     private var loadedImage: (source: ImageSource, image: LoadedImage)?
 
     public init(state: LabState, terminal: Terminal, lessons: LessonPlayer, commands: CommandTable = .standard) {
@@ -115,11 +115,15 @@ public final class Lab {
 
     // MARK: The model and the image
 
-    /// The current model, loaded once per path.
+    /// The current model, loaded once per path and normalization (a photo's `--preprocess`
+    /// recipe may bring its own mean and std).
     public func network() throws -> Network {
-        if let loadedModel, loadedModel.path == state.modelPath { return loadedModel.network }
-        let network = try Network(contentsOf: state.modelPath)
-        loadedModel = (state.modelPath, network)
+        let normalization = state.image.normalization
+        if let loadedModel, loadedModel.path == state.modelPath, loadedModel.normalization == normalization {
+            return loadedModel.network
+        }
+        let network = try Network(contentsOf: state.modelPath, overriding: normalization)
+        loadedModel = (state.modelPath, normalization, network)
         return network
     }
 

@@ -15,10 +15,9 @@ public struct LoadedImage {
 
     init(source: ImageSource, size: Int) throws {
         switch source {
-        case let .file(path, resize):
+        case let .file(path, preprocessing):
             self.path = path
-            let original = try ImageFile.readRGB(at: path)
-            picture = resize.map { original.resized(toWidth: $0[0], height: $0[1]) } ?? original
+            picture = preprocessing.prepared(try ImageFile.readRGB(at: path))
             truth = []
             masks = [:]
         case let .dataset(kind, index):
