@@ -32,7 +32,7 @@ public enum DatasetGenerator {
     /// balanced: index mod 4 for shapes and multi, index mod 6 into `classPairs` for pairs.
     public static func classes(kind: DatasetKind, index: Int) -> [ShapeClass] {
         switch kind {
-        case .shapes, .multi: return [ShapeClass.allCases[index % ShapeClass.allCases.count]]
+        case .shapes, .multi, .scenes: return [ShapeClass.allCases[index % ShapeClass.allCases.count]]
         case .pairs: let pair = classPairs[index % classPairs.count]; return [pair.0, pair.1]
         }
     }
@@ -67,8 +67,16 @@ public enum DatasetGenerator {
             var pair = classes
             random.shuffle(&pair)  // which class is drawn (and placed) first varies
             shapes = place(pair, extents: percent(25, of: size)...percent(45, of: size), size: size, random: &random)
+        case .scenes:
+            var others = ShapeClass.allCases.filter { $0 != classes[0] }
+            random.shuffle(&others)
+            let distractors = Array(others.prefix(1 + random.nextIndex(below: 2)))
+            var drawn = Array(repeating: classes[0], count: 2 + random.nextIndex(below: 4)) + distractors
+            random.shuffle(&drawn)
+            shapes = place(drawn, extents: percent(10, of: size)...percent(18, of: size), size: size, random: &random)
         }
-        let rendered = Rasterizer.render(shapes, size: size, background: background,
+        let texture = kind == .scenes ? Rasterizer.Texture(size: size, random: &random) : nil
+        let rendered = Rasterizer.render(shapes, size: size, background: background, texture: texture,
                                          supersampling: supersampling, random: &random)
         var objects: [DatasetObject] = []
         var masks: [ShapeClass: GrayImage] = [:]
@@ -132,7 +140,7 @@ public enum DatasetGenerator {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        let kindTag: UInt64 = switch kind { case .shapes: 1; case .multi: 2; case .pairs: 3 }
+        let kindTag: UInt64 = switch kind { case .shapes: 1; case .multi: 2; case .pairs: 3; case .scenes: 4 }
         return mix(mix(mix(seed) ^ kindTag) ^ UInt64(index))
     }
 }

@@ -1,4 +1,4 @@
-/// The three synthetic datasets.
+/// The synthetic datasets.
 public enum DatasetKind: String, CaseIterable, Codable, Sendable {
     /// One object per image, 30–56 % of the image side (10–18 px at 32); label = its class.
     /// The reference model, trained on 32-pixel images, misreads larger crosses and squares.
@@ -7,6 +7,10 @@ public enum DatasetKind: String, CaseIterable, Codable, Sendable {
     case multi
     /// Two objects of different classes (25–45 % of the side), apart; for counterfactual maps.
     case pairs
+    /// Harder scenes (made at 96×96 for lesson 9): a textured background, 2–5 small objects of one
+    /// class and one or two of other classes (one each), all 10–18 % of the side, in a random
+    /// drawing order; label = the class most objects have.
+    case scenes
 }
 
 /// Which part of a dataset an image belongs to.

@@ -96,12 +96,11 @@ extension DatasetGenerator {
             let stem = String(repeating: "0", count: max(0, digits - String(index).count)) + String(index)
             folders.insert("\(split.rawValue)/\(folder)")
             folders.insert("masks/\(split.rawValue)/\(folder)")
+            // The classes present and their masks are filled in once the image is drawn (a scene's
+            // other objects are chosen by its random stream).
             entries.append(DatasetManifest.Image(
                 index: index, split: split, path: "\(split.rawValue)/\(folder)/\(stem).png",
-                label: spec.kind == .pairs ? nil : classes[0], classes: classes, objects: [],
-                masks: Dictionary(uniqueKeysWithValues: classes.map {
-                    ($0.rawValue, "masks/\(split.rawValue)/\(folder)/\(stem)_\($0.rawValue).png")
-                })))
+                label: spec.kind == .pairs ? nil : classes[0], classes: classes, objects: [], masks: [:]))
         }
         do {
             for folder in folders.sorted() {
@@ -111,7 +110,11 @@ extension DatasetGenerator {
             throw refuse("its folders could not be created (\(error.localizedDescription))")
         }
 
-        let results = ResultSlots<Result<[DatasetObject], Error>>(count: spec.count)
+        /// The mask of `shapeClass` beside image `entry`: masks/<split>/<folder>/<stem>_<class>.png.
+        func maskPath(_ entry: DatasetManifest.Image, _ shapeClass: ShapeClass) -> String {
+            "masks/" + entry.path.dropLast(".png".count) + "_\(shapeClass.rawValue).png"
+        }
+        let results = ResultSlots<Result<(objects: [DatasetObject], classes: [ShapeClass]), Error>>(count: spec.count)
         let failed = Flag()
         let template = entries
         DispatchQueue.concurrentPerform(iterations: spec.count) { index in
@@ -123,9 +126,9 @@ extension DatasetGenerator {
             results[index] = Result {
                 try PNGFile.write(sample.image, to: "\(directory)/\(entry.path)")
                 for (shapeClass, mask) in sample.masks {
-                    try PNGFile.write(mask, to: "\(directory)/\(entry.masks[shapeClass.rawValue]!)")
+                    try PNGFile.write(mask, to: "\(directory)/\(maskPath(entry, shapeClass))")
                 }
-                return sample.objects
+                return (sample.objects, sample.classes)
             }
             if case .failure = results[index] { failed.set() }
         }
@@ -136,10 +139,12 @@ extension DatasetGenerator {
             }
         }
         for index in 0..<spec.count {
-            guard let objects = try results[index]?.get() else {
+            guard let drawn = try results[index]?.get() else {
                 throw refuse("it was interrupted; nothing was written")
             }
-            entries[index].objects = objects
+            entries[index].objects = drawn.objects
+            entries[index].classes = drawn.classes
+            entries[index].masks = Dictionary(uniqueKeysWithValues: drawn.classes.map { ($0.rawValue, maskPath(entries[index], $0)) })
         }
 
         let manifest = DatasetManifest(

@@ -8,6 +8,7 @@ public enum LessonData {
         case .shapes: return DatasetSpec(kind: .shapes, count: 5000, size: 32, seed: 1)
         case .multi: return DatasetSpec(kind: .multi, count: 1000, size: 32, seed: 1)
         case .pairs: return DatasetSpec(kind: .pairs, count: 600, size: 32, seed: 1)
+        case .scenes: return DatasetSpec(kind: .scenes, count: 5000, size: 96, seed: 1)
         }
     }
 

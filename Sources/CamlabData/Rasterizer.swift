@@ -55,10 +55,11 @@ enum Rasterizer {
     /// Each pixel is sampled on a `supersampling × supersampling` grid of fixed offsets
     /// ((2i + 1) / (2·supersampling) of a pixel). With 1 the centre decides (hard edges, like the
     /// reference images); with 4 the edge pixels blend object and background by coverage/16.
-    static func render(_ shapes: [PlacedShape], size: Int, background: RGB, supersampling: Int,
+    static func render(_ shapes: [PlacedShape], size: Int, background: RGB, texture: Texture? = nil, supersampling: Int,
                        random: inout RandomGenerator) -> (image: RGBImage, masks: [[Bool]]) {
         var pixels = [UInt8](repeating: 0, count: size * size * 3)
         let base = [Int(background.red), Int(background.green), Int(background.blue)]
+        let shade = texture?.levels ?? []
         // A sum of four uniform bytes has mean 510 and standard deviation √(4·(256² − 1)/12) ≈ 147.80.
         let scale = noiseDeviation * 100, spread = 14_780
         var bits: UInt64 = 0, bytesLeft = 0
@@ -70,7 +71,7 @@ enum Rasterizer {
             let scaled = (sum - 510) * scale
             // Round half away from zero, so the noise stays symmetric.
             let noise = scaled >= 0 ? (scaled + spread / 2) / spread : -((-scaled + spread / 2) / spread)
-            pixels[offset] = UInt8(min(255, max(0, base[offset % 3] + noise)))
+            pixels[offset] = UInt8(min(255, max(0, base[offset % 3] + noise + (shade.isEmpty ? 0 : shade[offset]))))
         }
         // Half-units: a pixel is 2·supersampling units wide, sample i of a pixel sits at 2i + 1.
         let unit = 2 * supersampling
@@ -101,6 +102,36 @@ enum Rasterizer {
             masks.append(mask)
         }
         return (RGBImage(width: size, height: size, pixels: pixels), masks)
+    }
+
+    /// A background texture in grey levels per pixel and channel: smooth blotches (a coarse random
+    /// grid, bilinearly interpolated in integers) and diagonal stripes of a random period and
+    /// direction, so that a background is never a flat colour a network can learn to ignore.
+    struct Texture {
+        let levels: [Int]
+
+        init(size: Int, random: inout RandomGenerator) {
+            let cells = 4, amplitude = 45
+            let grid = (0..<((cells + 1) * (cells + 1) * 3)).map { _ in random.nextIndex(below: 2 * amplitude + 1) - amplitude }
+            let (a, b) = (1 + random.nextIndex(below: 3), random.nextIndex(below: 5) - 2)
+            let period = 4 + random.nextIndex(below: 6), stripe = 8 + random.nextIndex(below: 10)
+            var levels = [Int](repeating: 0, count: size * size * 3)
+            for y in 0..<size {
+                // Position in the grid in 1/size units: cell = p / size, fraction = p % size.
+                let py = y * cells, (gy, fy) = (py / size, py % size)
+                for x in 0..<size {
+                    let px = x * cells, (gx, fx) = (px / size, px % size)
+                    let band = ((a * x + b * y + 4 * size) / period) % 2 == 0 ? stripe : -stripe
+                    for channel in 0..<3 {
+                        func corner(_ i: Int, _ j: Int) -> Int { grid[((gy + j) * (cells + 1) + gx + i) * 3 + channel] }
+                        let top = corner(0, 0) * (size - fx) + corner(1, 0) * fx
+                        let bottom = corner(0, 1) * (size - fx) + corner(1, 1) * fx
+                        levels[(y * size + x) * 3 + channel] = (top * (size - fy) + bottom * fy) / (size * size) + band
+                    }
+                }
+            }
+            self.levels = levels
+        }
     }
 
     /// The tight box around the true pixels of a `size × size` mask (nil when empty).

@@ -19,13 +19,13 @@ public final class FigureLab {
         explainer = Explainer(network: network)
     }
 
-    /// Loads a model file.
-    public convenience init(modelAt path: String) throws {
+    /// Loads a model file, with its normalization or class names replaced when `overrides` says.
+    public convenience init(modelAt path: String, overriding overrides: ModelOverrides = .none) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw FigureError("The model file '\(path)' does not exist; pass one with --model.")
         }
         do {
-            self.init(network: try Network(contentsOf: path), modelName: URL(fileURLWithPath: path).lastPathComponent)
+            self.init(network: try Network(contentsOf: path, overriding: overrides), modelName: URL(fileURLWithPath: path).lastPathComponent)
         } catch {
             throw FigureError(sentenceFrom: error)
         }

@@ -1,14 +1,16 @@
 import CamlabImaging
+import CamlabLab
 import CamlabMethods
 
 /// The kinds of figure `camlab figure` draws.
 public enum FigureKind: String, CaseIterable, Sendable {
-    case overlay, compare, gallery, bars, curves, guided, counterfactual
+    case overlay, sideBySide = "side-by-side", compare, gallery, bars, curves, guided, counterfactual
 
     /// One line for --help (short enough for an 80-column terminal after the name).
     public var summary: String {
         switch self {
         case .overlay: "one method's map over one image, with colorbar and equation"
+        case .sideBySide: "the photo beside show_cam_on_image's overlay (the tutorial's picture)"
         case .compare: "images × methods grid, one shared colorbar"
         case .gallery: "CAM's feature maps A^k with F^k and w_k^c, and the CAM"
         case .bars: "bar charts of F^k, w_k^c and w_k^c F^k (CAM)"
@@ -34,6 +36,8 @@ public struct FigureRequest {
     /// Feature maps shown by the gallery.
     public var featureMapCount = 8
     public var title: String?
+    /// How each image is brought to the network (`--preprocess`, `--resize`, `--mean`, `--std`).
+    public var preprocessing = Preprocessing.none
     public var style = FigureStyle()
 
     public init(kind: FigureKind) { self.kind = kind }
@@ -64,8 +68,8 @@ public struct FigureRequest {
         if kind != .compare, imagePaths.count > 1 {
             throw FigureError("The \(kind.rawValue) figure shows one image, but \(imagePaths.count) were given; use `camlab figure compare` for several.")
         }
-        let subjects = try imagePaths.map(Subject.file(at:))
-        let lab = try FigureLab(modelAt: modelPath ?? FigureLab.defaultModelPath())
+        let subjects = try imagePaths.map { try Subject.file(at: $0).prepared(with: preprocessing) }
+        let lab = try FigureLab(modelAt: modelPath ?? FigureLab.defaultModelPath(), overriding: preprocessing.filling(.none))
         let classIndex = try className.map(lab.classIndex(named:))
         switch kind {
         case .overlay:
@@ -74,6 +78,13 @@ public struct FigureRequest {
                 throw FigureError("The overlay figure shows one method, but \(chosen.count) were given; use `camlab figure compare` for several.")
             }
             return try Figures.overlay(subjects[0], method: chosen[0], classIndex: classIndex, layer: layer, title: title, lab: lab, style: style)
+        case .sideBySide:
+            let chosen = methods ?? [.gradcam]
+            guard chosen.count == 1 else {
+                throw FigureError("The side-by-side figure shows one method, but \(chosen.count) were given; use `camlab figure compare` for several.")
+            }
+            return try Figures.sideBySide(subjects[0], method: chosen[0], classIndex: classIndex, layer: layer,
+                                          preprocessing: preprocessing.description, title: title, lab: lab, style: style)
         case .compare:
             return try Figures.comparison(subjects.map { ComparisonRow(subject: $0, classIndex: classIndex) },
                                           methods: methods ?? [.gradcam, .gradcampp], title: title, layer: layer, lab: lab, style: style)

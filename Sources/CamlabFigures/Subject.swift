@@ -1,5 +1,6 @@
 import CamlabData
 import CamlabImaging
+import CamlabLab
 
 /// An image to explain, with what is known about it: a short name for labels and, for images
 /// from camlab's datasets, the ground-truth mask of each class present.
@@ -32,6 +33,12 @@ public struct Subject: Sendable {
         }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         return Subject(name: name, image: image, masks: ManifestMasks.masks(forImageAt: path))
+    }
+
+    /// This subject as `preprocessing` brings it to the network: the image resized (and cropped),
+    /// its masks with it.
+    public func prepared(with preprocessing: Preprocessing) -> Subject {
+        Subject(name: name, image: preprocessing.prepared(image), masks: masks.mapValues(preprocessing.prepared))
     }
 
     /// The classes to outline when explaining `className`: that class where it is present, else

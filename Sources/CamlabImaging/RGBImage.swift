@@ -99,14 +99,26 @@ public struct GrayImage: Equatable, Sendable {
 extension RGBImage {
     /// The `width × height` rectangle whose top-left pixel is (`x`, `y`); it must lie inside.
     public func cropped(x: Int, y: Int, width: Int, height: Int) -> RGBImage {
-        precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= self.width && y + height <= self.height,
-                     "the crop \(width)×\(height) at (\(x), \(y)) must lie inside the \(self.width)×\(self.height) image")
-        var result: [UInt8] = []
-        result.reserveCapacity(width * height * 3)
-        for row in y..<(y + height) {
-            let start = (row * self.width + x) * 3
-            result += pixels[start..<(start + width * 3)]
-        }
-        return RGBImage(width: width, height: height, pixels: result)
+        RGBImage(width: width, height: height, pixels: crop(pixels, channels: 3, from: self.width, self.height, x, y, width, height))
     }
+}
+
+extension GrayImage {
+    /// The `width × height` rectangle whose top-left pixel is (`x`, `y`); it must lie inside.
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> GrayImage {
+        GrayImage(width: width, height: height, pixels: crop(pixels, channels: 1, from: self.width, self.height, x, y, width, height))
+    }
+}
+
+private func crop(_ pixels: [UInt8], channels: Int, from sourceWidth: Int, _ sourceHeight: Int,
+                  _ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [UInt8] {
+    precondition(x >= 0 && y >= 0 && width > 0 && height > 0 && x + width <= sourceWidth && y + height <= sourceHeight,
+                 "the crop \(width)×\(height) at (\(x), \(y)) must lie inside the \(sourceWidth)×\(sourceHeight) image")
+    var result: [UInt8] = []
+    result.reserveCapacity(width * height * channels)
+    for row in y..<(y + height) {
+        let start = (row * sourceWidth + x) * channels
+        result += pixels[start..<(start + width * channels)]
+    }
+    return result
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CamlabFigures
 import CamlabImaging
+import CamlabLab
 import Foundation
 
 /// `camlab figure KIND …`: parses the options into a `FigureRequest`; CamlabFigures draws.
@@ -12,6 +13,7 @@ struct FigureCommand: ParsableCommand {
             .joined(separator: "\n")
             + "\n\nExamples:\n  camlab figure overlay --image tri.png --methods gradcampp --out a.png\n"
             + "  camlab figure compare --image a.png b.png --methods cam,layercam --out c.png\n"
+            + "  camlab figure side-by-side --model resnet50.pth --image cat.jpg --preprocess tutorial --class 281 --out s.png\n"
             + "  camlab figure curves --log train.jsonl --out curves.png")
 
     @Argument(help: "The kind of figure: \(FigureKind.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -48,6 +50,18 @@ struct FigureCommand: ParsableCommand {
     @Option(name: .customLong("feature-maps"), help: ArgumentHelp("For gallery: how many feature maps to show.", valueName: "n"))
     var featureMaps: Int = 8
 
+    @Option(help: ArgumentHelp("A preprocessing recipe: tutorial, torchvision or none (as for `camlab cam`).", valueName: "recipe"))
+    var preprocess: String?
+
+    @Option(help: ArgumentHelp("Resize each image to WIDTHxHEIGHT first, as cv2.resize does.", valueName: "WxH"))
+    var resize: String?
+
+    @Option(help: ArgumentHelp("The input mean per channel, replacing the model's.", valueName: "r,g,b"))
+    var mean: String?
+
+    @Option(help: ArgumentHelp("The input standard deviation per channel, replacing the model's.", valueName: "r,g,b"))
+    var std: String?
+
     @Option(help: "A title replacing the default one.")
     var title: String?
 
@@ -71,6 +85,7 @@ struct FigureCommand: ParsableCommand {
             request.layer = layer
             request.logPath = log
             request.title = title
+            request.preprocessing = try Preprocessing(recipe: preprocess, resize: resize, mean: mean, std: std)
             guard (1...64).contains(featureMaps) else { throw FigureError("--feature-maps must be between 1 and 64.") }
             request.featureMapCount = featureMaps
             request.style = try style(colormap: colormap, imageWeight: imageWeight, equation: !noEquation, outlines: !noOutlines)

@@ -3,6 +3,7 @@ import Testing
 import CamlabImaging
 import CamlabLab
 import CamlabNN
+import CamlabCore
 @testable import CamlabMethods
 
 /// The tutorial's last section on the reference ResNet-50 (Tools/pytorch/make_tutorial_fixture.py):
@@ -59,5 +60,43 @@ enum LibraryResizeHash {
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         let digits = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// `--preprocess torchvision` against torchvision's `Compose([Resize(256), CenterCrop(224)])` on
+/// pseudo-random images (Tools/pytorch/make_resize_fixture.py), and the recipes' descriptions.
+struct PreprocessingRecipeTests {
+    struct Case: Decodable { let width, height, seed: Int; let evaluation: String }
+    struct Fixture: Decodable { let torchvision: [Case] }
+
+    @Test func torchvisionsEvaluationTransformByteForByte() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../CamlabImagingTests/Fixtures/resize.json")
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        #expect(fixture.torchvision.count >= 4)
+        for c in fixture.torchvision {
+            var state = c.seed
+            let pixels = (0..<(c.width * c.height * 3)).map { _ -> UInt8 in
+                state = (state &* 1103515245 &+ 12345) % (1 << 31)
+                return UInt8((state >> 16) & 255)
+            }
+            let prepared = Preprocessing(.torchvision).prepared(RGBImage(width: c.width, height: c.height, pixels: pixels))
+            #expect(prepared.width == 224 && prepared.height == 224)
+            #expect(LibraryResizeHash.fnv1a(prepared.pixels) == c.evaluation, "\(c.width)×\(c.height)")
+        }
+    }
+
+    @Test func optionsReplaceTheRecipesPartsAndDescribeThemselves() throws {
+        let tutorial = try Preprocessing(recipe: "tutorial", resize: nil, mean: nil, std: nil)
+        #expect(tutorial == Preprocessing(.tutorial) && tutorial.description == "--preprocess tutorial")
+        let changed = try Preprocessing(recipe: "torchvision", resize: nil, mean: "0.5,0.5,0.5", std: nil)
+        #expect(changed.description == "--preprocess torchvision --mean 0.5,0.5,0.5")
+        let resized = try Preprocessing(recipe: nil, resize: "300x200", mean: nil, std: nil)
+        #expect(resized.sizing == .resized(width: 300, height: 200) && resized.mean == nil)
+        #expect(resized.description == "--resize 300x200")
+        #expect(resized.filling(ModelOverrides(mean: [1, 2, 3])).mean == [1, 2, 3])
+        #expect(tutorial.filling(.none).std == [0.5, 0.5, 0.5])
+        let error = #expect(throws: (any Error).self) { try Preprocessing(recipe: "tutorail", resize: nil, mean: nil, std: nil) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("Did you mean 'tutorial'?"))
     }
 }

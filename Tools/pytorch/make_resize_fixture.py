@@ -51,7 +51,22 @@ def main():
             if np.array_equal(staged, direct):
                 case["pillow"] = fnv1a(direct)
             cases.append(case)
-    json.dump({"opencv": cv2.__version__, "pillow": PIL.__version__, "cases": cases}, sys.stdout, indent=1)
+    # torchvision's evaluation transform up to the tensor: Resize(256) (shorter side, Pillow's
+    # bilinear) then CenterCrop(224), on RGB images whose resizes Pillow does horizontally first.
+    import torchvision.transforms as T
+    evaluation = T.Compose([T.Resize(256), T.CenterCrop(224)])
+    torchvision_cases = []
+    for index, (w, h) in enumerate([(480, 360), (341, 500), (300, 300), (1000, 257), (257, 229)]):
+        seed = 5000 + index
+        image = pattern(w, h, 3, seed)
+        out = np.asarray(evaluation(Image.fromarray(image)))
+        short, long = min(w, h), max(w, h)
+        scaled = (256, int(256 * long / short)) if w <= h else (int(256 * long / short), 256)
+        staged, direct = pillow_horizontal_first(image, *scaled)
+        if np.array_equal(staged, direct):
+            torchvision_cases.append({"width": w, "height": h, "seed": seed, "evaluation": fnv1a(out)})
+    json.dump({"opencv": cv2.__version__, "pillow": PIL.__version__, "cases": cases,
+               "torchvision": torchvision_cases}, sys.stdout, indent=1)
     print()
 
 

@@ -65,18 +65,39 @@ public struct Preprocessing: Equatable, Sendable, CustomStringConvertible {
 
     /// The image brought to this recipe's size.
     public func prepared(_ image: RGBImage) -> RGBImage {
+        guard let (width, height, crop) = geometry(width: image.width, height: image.height) else { return image }
+        let scaled = image.resized(toWidth: width, height: height, method: method)
+        return crop.map { scaled.cropped(x: $0.x, y: $0.y, width: $0.width, height: $0.height) } ?? scaled
+    }
+
+    /// A mask of the image brought to the same pixels (nearest neighbour keeps its values).
+    public func prepared(_ mask: GrayImage) -> GrayImage {
+        guard let (width, height, crop) = geometry(width: mask.width, height: mask.height) else { return mask }
+        let scaled = mask.resized(toWidth: width, height: height, method: .nearestNeighbor)
+        return crop.map { scaled.cropped(x: $0.x, y: $0.y, width: $0.width, height: $0.height) } ?? scaled
+    }
+
+    private var method: ResizeMethod {
+        if case .shorterSide = sizing { return .antialiasedBilinear }
+        return .bilinear
+    }
+
+    private typealias Crop = (x: Int, y: Int, width: Int, height: Int)
+
+    /// The size an image of `width × height` is scaled to and the part kept; nil: left as it is.
+    private func geometry(width: Int, height: Int) -> (Int, Int, Crop?)? {
         switch sizing {
-        case .asIs: return image
-        case let .resized(width, height): return image.resized(toWidth: width, height: height, method: .bilinear)
+        case .asIs: return nil
+        case let .resized(targetWidth, targetHeight): return (targetWidth, targetHeight, nil)
         case let .shorterSide(side, crop):
             // torchvision's _compute_resized_output_size and center_crop (Python's round: half to even).
-            let (short, long) = image.width <= image.height ? (image.width, image.height) : (image.height, image.width)
+            let (short, long) = (min(width, height), max(width, height))
             let longSide = Int(Double(side) * Double(long) / Double(short))
-            let (width, height) = image.width <= image.height ? (side, longSide) : (longSide, side)
-            let scaled = image.resized(toWidth: width, height: height, method: .antialiasedBilinear)
-            let top = Int((Double(height - crop) / 2).rounded(.toNearestOrEven))
-            let left = Int((Double(width - crop) / 2).rounded(.toNearestOrEven))
-            return scaled.cropped(x: left, y: top, width: min(crop, width), height: min(crop, height))
+            let (scaledWidth, scaledHeight) = width <= height ? (side, longSide) : (longSide, side)
+            let (cropWidth, cropHeight) = (min(crop, scaledWidth), min(crop, scaledHeight))
+            let top = Int((Double(scaledHeight - cropHeight) / 2).rounded(.toNearestOrEven))
+            let left = Int((Double(scaledWidth - cropWidth) / 2).rounded(.toNearestOrEven))
+            return (scaledWidth, scaledHeight, (left, top, cropWidth, cropHeight))
         }
     }
 

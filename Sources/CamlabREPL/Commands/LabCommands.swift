@@ -205,6 +205,7 @@ struct FigureCommand: Command {
         var request = FigureRequest(kind: kind)
         request.modelPath = lab.state.modelPath
         request.imagePaths = [try lab.image().path]
+        if case let .file(_, preprocessing) = lab.state.image { request.preprocessing = preprocessing }
         request.methods = methods.isEmpty ? nil : methods
         request.className = try lab.classIndex(in: network).map { network.classes[$0] }
         request.layer = lab.state.layer

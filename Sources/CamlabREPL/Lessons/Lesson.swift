@@ -67,6 +67,8 @@ public struct LessonStep {
     /// The commands of the cell, in order (nil: a step of prose only).
     public let commands: [String]?
     public let expectations: [Expectation]
+    /// Files the cell needs (`#> needs PATH: how to make it`): without them it is skipped, saying how.
+    public let requirements: [LessonRequirement]
 
     init(prose lines: [String], cellLines: [String]?, line: Int) throws {
         var kept: [String] = [], hints: [String] = []
@@ -84,11 +86,17 @@ public struct LessonStep {
         }
         prose = kept.joined(separator: "\n").trimmingCharacters(in: .newlines)
         self.hints = hints
-        guard let cellLines else { commands = nil; expectations = []; return }
-        var commands: [String] = [], expectations: [Expectation] = []
+        guard let cellLines else { commands = nil; expectations = []; requirements = []; return }
+        var commands: [String] = [], expectations: [Expectation] = [], requirements: [LessonRequirement] = []
         for (offset, text) in cellLines.enumerated() {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("#>") {
+            if trimmed.hasPrefix("#> needs ") {
+                let rest = trimmed.dropFirst("#> needs ".count)
+                let path = rest.prefix { $0 != ":" }.trimmingCharacters(in: .whitespaces)
+                let howTo = rest.drop { $0 != ":" }.dropFirst().trimmingCharacters(in: .whitespaces)
+                guard !path.isEmpty else { throw LessonError.badExpectation(trimmed, line: line - cellLines.count + offset) }
+                requirements.append(LessonRequirement(path: path, howTo: howTo))
+            } else if trimmed.hasPrefix("#>") {
                 expectations.append(try Expectation(parsing: String(trimmed.dropFirst(2)), line: line - cellLines.count + offset))
             } else if !trimmed.isEmpty && !trimmed.hasPrefix("#") {
                 commands.append(trimmed)
@@ -96,7 +104,15 @@ public struct LessonStep {
         }
         self.commands = commands
         self.expectations = expectations
+        self.requirements = requirements
     }
+}
+
+/// A file an optional cell needs, such as pretrained weights no test machine can download.
+public struct LessonRequirement: Equatable {
+    public let path: String
+    /// The command that makes it, on a machine that can.
+    public let howTo: String
 }
 
 public enum LessonError: Error, CustomStringConvertible, Equatable {

@@ -161,14 +161,20 @@ public final class LessonPlayer {
     /// Runs the current step's cell in the lab, printing each command's output as it comes.
     func runCurrentCell(lab: Lab) -> CellOutcome {
         guard let lesson, let commands = lesson.steps[stepIndex].commands else { return CellOutcome(passed: true, text: "") }
-        let outcome = Self.run(commands, expecting: lesson.steps[stepIndex].expectations, lab: lab, echo: true)
+        let step = lesson.steps[stepIndex]
+        let outcome = Self.run(commands, expecting: step.expectations, needing: step.requirements, lab: lab, echo: true)
         cellHasRun = true
         let last = stepIndex + 1 >= lesson.steps.count
         return CellOutcome(passed: outcome.passed, text: outcome.text + "\n" + lab.terminal.dim(last ? "Enter finishes the lesson." : "Enter goes on to step \(stepIndex + 2) of \(lesson.steps.count)."))
     }
 
     /// Runs commands in the lab and checks the expectations against what they computed.
-    static func run(_ commands: [String], expecting expectations: [Expectation], lab: Lab, echo: Bool) -> CellOutcome {
+    static func run(_ commands: [String], expecting expectations: [Expectation], needing requirements: [LessonRequirement] = [],
+                    lab: Lab, echo: Bool) -> CellOutcome {
+        if let missing = requirements.first(where: { ResourceLocator.existingFile($0.path) == nil }) {
+            return CellOutcome(passed: true, text: lab.terminal.dim("skipped: this cell needs \(missing.path), which is not on this machine"
+                + (missing.howTo.isEmpty ? "." : "; make it on a machine with internet: \(missing.howTo)")))
+        }
         var values: [String: ResultValue] = [:]
         var output = "", failure: String?
         let expectsError = expectations.contains { if case .errorContains = $0.kind { return true } else { return false } }
@@ -206,7 +212,7 @@ public final class LessonPlayer {
         for (index, step) in lesson.steps.enumerated() {
             guard let commands = step.commands else { continue }
             lab.write(t.dim("— step \(index + 1) of \(lesson.steps.count) —"))
-            let outcome = Self.run(commands, expecting: step.expectations, lab: lab, echo: true)
+            let outcome = Self.run(commands, expecting: step.expectations, needing: step.requirements, lab: lab, echo: true)
             if !outcome.text.isEmpty { lab.write(outcome.text) }
             if !outcome.passed { failures.append(index + 1) }
             if Interruption.isRequested { break }
