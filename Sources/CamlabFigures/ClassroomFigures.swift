@@ -1,5 +1,6 @@
 import CamlabData
 import CamlabImaging
+import CamlabLab
 import CamlabMethods
 import Foundation
 
@@ -13,6 +14,9 @@ public struct ClassroomFigures {
     public var style = FigureStyle()
     /// The seed of the generated images.
     public var seed: UInt64 = 0
+    /// Lesson 9's ResNet, for the tutorial's side-by-side picture and the ResNet comparison; nil
+    /// skips those with a note.
+    public var resNetModelPath: String? = ResourceLocator.find(ResourceLocator.scenesModel)
 
     public init(modelPath: String) { self.modelPath = modelPath }
 
@@ -74,6 +78,19 @@ public struct ClassroomFigures {
             try Figures.counterfactual(pair, classIndices: DatasetGenerator.classes(kind: .pairs, index: 1).map(\.index), lab: lab, style: style)
         }
         try write("guided.png") { try Figures.guided(subject, lab: lab, style: style) }
+        if let resNetModelPath {
+            let resNet = try FigureLab(modelAt: resNetModelPath)
+            let scene = try firstCorrect(.scenes, classIndex: ShapeClass.triangle.index, lab: resNet)
+            try write("side-by-side.png") { try Figures.sideBySide(scene, method: .gradcam, lab: resNet, style: style) }
+            let size = resNet.network.architecture.input[1]
+            let rows = (0..<4).map { ComparisonRow(subject: Subject.sample(.scenes, index: $0, size: size, seed: seed)) }
+            try write("compare-scenes-resnet.png") {
+                try Figures.comparison(rows, methods: [.gradcam, .gradcampp], title: "A ResNet, many small objects: Grad-CAM vs Grad-CAM++ at layer4",
+                                       lab: resNet, style: style)
+            }
+        } else {
+            report("skipped side-by-side.png and compare-scenes-resnet.png: no \(ResourceLocator.scenesModel)")
+        }
         if let trainingLog {
             try write("curves.png") { Figures.curves(trainingLog, title: "Training: \(lab.modelName)", style: style) }
         } else {
@@ -87,8 +104,9 @@ public struct ClassroomFigures {
     func firstCorrect(_ kind: DatasetKind, classIndex: Int, lab: FigureLab) throws -> Subject {
         let classCount = ShapeClass.allCases.count
         var first: Subject?
+        let size = lab.network.architecture.input[1]
         for index in stride(from: classIndex, to: classIndex + 20 * classCount, by: classCount) {
-            let subject = Subject.sample(kind, index: index, seed: seed)
+            let subject = Subject.sample(kind, index: index, size: size, seed: seed)
             first = first ?? subject
             if try lab.explain(subject, method: .gradcam).predictedClass == classIndex { return subject }
         }

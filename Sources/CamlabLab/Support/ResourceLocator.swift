@@ -8,6 +8,8 @@ import CamlabImaging
 public enum ResourceLocator {
     /// The lessons' trained model, produced by `camlab train` for the lessons.
     public static let lessonModel = "Models/shapes-tiny32.safetensors"
+    /// Lesson 9's ResNet, trained by camlab on the `scenes` dataset (Models/README.md).
+    public static let scenesModel = "Models/scenes-resnet10.safetensors"
     /// The reference model the method tests use (trained in PyTorch on the same kind of images).
     public static let referenceModel = "Tests/CamlabMethodsTests/Fixtures/tiny32/model.safetensors"
 

@@ -9,8 +9,8 @@ struct ModelCommand: Command {
     let usage = "model [PATH]"
     let summary = "Load a model (camlab-model/1 or /2, or a torchvision state dict), or describe the current one."
     let details = """
-        PATH is a .safetensors file: one camlab wrote, or a plain PyTorch state dict of a
-        torchvision ResNet or VGG (save_file(model.state_dict(), PATH)). Without PATH: the module
+        PATH is a .safetensors or .pth file: one camlab wrote, or a plain PyTorch state dict of a
+        torchvision ResNet or VGG (save_file(model.state_dict(), PATH), torch.save). Without PATH: the module
         tree two levels deep with each module's output shape for the current image, its parameter
         count and where CAM applies; 'layers' shows every module.
         """
@@ -112,7 +112,8 @@ struct ImageCommand: Command {
         if !image.truth.isEmpty { lines.append("Drawn in it: " + image.truth.map(\.rawValue).joined(separator: ", ")) }
         lines.append(TerminalHeatmap.render(image.picture, intensity: intensity, scale: scale, terminal: lab.terminal))
         return CommandOutput(lines.joined(separator: "\n"),
-                             values: ["truth": .text(image.truth.map(\.rawValue).joined(separator: "+"))])
+                             values: ["truth": .text(image.truth.map(\.rawValue).joined(separator: "+")),
+                                      "width": .number(Double(image.picture.width)), "height": .number(Double(image.picture.height))])
     }
 }
 
