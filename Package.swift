@@ -75,6 +75,9 @@ let package = Package(
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
         .testTarget(name: "CamlabFiguresTests", dependencies: ["CamlabFigures", "CamlabImaging", "CamlabMethods", "CamlabNN", "CamlabData", "CamlabCore"],
                     resources: [.copy("Fixtures")]),
+        // The readers of untrusted files, fuzzed from Corpus/ (Docs/fuzzing.md).
+        .testTarget(name: "CamlabFuzzTests", dependencies: ["CamlabNN", "CamlabImaging", "CamlabData", "CamlabFigures", "CamlabREPL"],
+                    exclude: ["Corpus"]),
         // Runs the built `camlab` executable as a user would.
         .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],

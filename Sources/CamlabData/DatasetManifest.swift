@@ -66,6 +66,11 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         } catch {
             throw DatasetError(action: "read the manifest", path: path, problem: "no such file or it is unreadable")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes and checks the bytes of the manifest read from `path` (named in errors).
+    public static func decode(_ data: Data, path: String) throws -> DatasetManifest {
         let manifest: DatasetManifest
         do {
             manifest = try JSONDecoder().decode(DatasetManifest.self, from: data)
