@@ -5,30 +5,11 @@ import Testing
 /// and one sentence on stderr, for every command that prints results and for a script.
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full"))
 struct OutputFailureTests {
-    /// Runs camlab with stdout on /dev/full.
-    func runIntoFullDevice(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = CommandLine.executable
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        environment["CAMLAB_HISTORY"] = NSTemporaryDirectory() + "camlab-full-\(UUID().uuidString).history"
-        process.environment = environment
-        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
-        let err = Pipe(), inPipe = Pipe()
-        process.standardOutput = full
-        process.standardError = err
-        process.standardInput = inPipe
-        try process.run()
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try inPipe.fileHandleForWriting.close()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, message)
-    }
-
     func expectFailure(_ arguments: [String], input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let (status, message) = try runIntoFullDevice(arguments, input: input)
+        let environment = ["CAMLAB_HISTORY": NSTemporaryDirectory() + "camlab-full-\(UUID().uuidString).history"]
+        let result = try CommandLine.run(arguments, environment: environment, input: input,
+                                         standardOutput: try #require(FileHandle(forWritingAtPath: "/dev/full")))
+        let (status, message) = (result.status, result.stderr)
         #expect(status == 1, "\(arguments): exit \(status), \(message)", sourceLocation: sourceLocation)
         let lines = message.split(separator: "\n")
         #expect(lines.count == 1 && message.lowercased().contains("cannot write to standard output: the device is full"),
