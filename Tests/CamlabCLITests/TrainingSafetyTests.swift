@@ -55,6 +55,15 @@ struct TrainingSafetyTests {
         }
     }
 
+    /// The REPL's `train` stops the same way and saves nothing; the current model stays.
+    @Test func aDivergingReplTrainingSavesNothing() throws {
+        let models = fixtures.path("models")
+        let result = try CommandLine.run([], environment: ["CAMLAB_MODELS": models], input: "train 1 --lr 1e30\nstate\n")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("became NaN or infinite") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: models + "/trained.safetensors"))
+    }
+
     /// Starts a training run, waits until `ready` says so, then sends SIGINT.
     func interrupt(_ arguments: [String], when ready: (_ epochLines: Int, _ elapsed: TimeInterval) -> Bool) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()

@@ -21,7 +21,7 @@ public enum Echo {
 
     /// Each line of a message bounded to `longestMessageLine` characters, control characters escaped.
     public static func message(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false)
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .map { word(String($0), limit: longestMessageLine) }.joined(separator: "\n")
     }
 
