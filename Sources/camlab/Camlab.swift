@@ -36,8 +36,18 @@ struct Camlab: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
-            // Help, --version and exit statuses print (or not) exactly as ArgumentParser does.
-            guard code != .success, !message.isEmpty else { exit(withError: error) }
+            if code == .success {
+                // --help and --version are output too: a full disk is said, not ignored.
+                do {
+                    if !message.isEmpty { try StandardOutput.print(message) }
+                } catch {
+                    printError("Error: \(error)")
+                    Foundation.exit(ExitCode.failure.rawValue)
+                }
+                Foundation.exit(0)
+            }
+            // A thrown exit status (130 after Ctrl-C) prints nothing.
+            guard !message.isEmpty else { exit(withError: error) }
             printError(Echo.message(message))
             Foundation.exit(code.rawValue)
         }

@@ -21,6 +21,9 @@ struct OutputFailureTests {
         let fixtures = TrainingFixtures.shared
         let scratch = fixtures.path("full")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try expectFailure(["--help"])
+        try expectFailure(["cam", "--help"])
+        try expectFailure(["--version"])
         try expectFailure(["predict", "--model", model, "--image", image])
         try expectFailure(["cam", "gradcam", "--json", "--model", model, "--image", image])
         try expectFailure(["eval", "--json", "--model", model, "--data", fixtures.shapes32 + "/test"])
