@@ -1,4 +1,4 @@
-import CamlabNN
+import CamlabFiles
 import Foundation
 
 /// The per-epoch records that `camlab train --json` prints, one JSON object a line:

@@ -1,3 +1,4 @@
+@testable import CamlabFiles
 import Foundation
 import Testing
 @testable import CamlabNN

@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 import CamlabNN
 

@@ -1,4 +1,5 @@
 import CamlabCore
+import CamlabFiles
 import CamlabData
 import CamlabImaging
 import CamlabNN

@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// A float32 tensor as stored in a file: row-major values and their shape.

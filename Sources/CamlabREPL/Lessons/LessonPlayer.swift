@@ -1,3 +1,4 @@
+import CamlabFiles
 import CamlabLab
 import CamlabMethods
 import CamlabNN

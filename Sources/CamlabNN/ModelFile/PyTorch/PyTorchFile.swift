@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// Reads the state dicts that PyTorch's `torch.save` writes (`.pth`, `.pt`; the zip format of

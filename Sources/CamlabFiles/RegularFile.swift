@@ -1,8 +1,13 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Whole-file reads of what a person names on the command line (a model, an architecture, a
-/// training log, a class list, a lesson): regular files only, read once, bounded. A FIFO would
-/// block forever and `/dev/zero` never ends; Foundation's readers wait for both.
+/// Whole-file reads of what a person names (a model, an image, an architecture, a training log,
+/// a class list, a lesson, a manifest): regular files only, read once, bounded. A FIFO would block
+/// forever and `/dev/zero` never ends; Foundation's readers wait for both. Every reader of camlab
+/// reads through here.
 public enum RegularFile {
     /// Text documents: the largest real one (ImageNet's class list, a long training log) is far
     /// below 1 MiB.
@@ -23,11 +28,12 @@ public enum RegularFile {
         guard fstat(descriptor, &status) == 0 else { throw Failure(description: phrase(errno)) }
         try check(status, limit: limit)
         let size = Int(status.st_size)
+        // At most the size fstat gave, plus one byte to notice a file that grew meanwhile.
         var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
             var done = 0
-            while done < size {
-                let got = read(descriptor, buffer.baseAddress! + done, size - done)
+            while done <= size {
+                let got = read(descriptor, buffer.baseAddress! + done, size + 1 - done)
                 if got < 0 && errno == EINTR { continue }
                 if got <= 0 { failure = got < 0 ? errno : 0; break }
                 done += got
@@ -35,6 +41,7 @@ public enum RegularFile {
             count = done
         }
         if failure != 0 { throw Failure(description: phrase(failure)) }
+        guard bytes.count == size else { throw Failure(description: "the file changed size while it was read") }
         return bytes
     }
 
