@@ -4,6 +4,7 @@
 // The targets, from the bottom up:
 //   CamlabKernels (C)  fast GEMM and direct-convolution micro-kernels with runtime CPU dispatch
 //   CamlabCore         tensors and reverse-mode autodiff; depends on nothing else
+//   CamlabFiles        reads whole regular files, bounded (no FIFO, no /dev/zero); depends on nothing
 //   CamlabNN           layers, the camlab-model/1 file, optimizers, training
 //   CamlabMethods      one file per CAM method, on a shared pipeline
 //   CamlabImaging      PNG (libpng) and other image files (libgd)
@@ -29,8 +30,11 @@ let package = Package(
         .target(name: "CamlabKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CamlabCore", dependencies: ["CamlabKernels"]),
 
+        // MARK: Files — whole-file reads of regular files only, bounded; depends on nothing.
+        .target(name: "CamlabFiles"),
+
         // MARK: Neural networks — layers, the model file, optimizers, training.
-        .target(name: "CamlabNN", dependencies: ["CamlabCore"]),
+        .target(name: "CamlabNN", dependencies: ["CamlabCore", "CamlabFiles"]),
 
         // MARK: Methods — one file per CAM method, on a shared pipeline.
         .target(name: "CamlabMethods", dependencies: ["CamlabCore", "CamlabNN"]),
@@ -38,16 +42,16 @@ let package = Package(
         // MARK: Imaging and data — C libraries behind thin shims, each imported by one target.
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CGD", path: "Sources/CGD", pkgConfig: "gdlib", providers: [.apt(["libgd-dev"])]),
-        .target(name: "CamlabImaging", dependencies: ["CPNG", "CGD"]),
-        .target(name: "CamlabData", dependencies: ["CamlabImaging", "CamlabCore"]),
+        .target(name: "CamlabImaging", dependencies: ["CPNG", "CGD", "CamlabFiles"]),
+        .target(name: "CamlabData", dependencies: ["CamlabImaging", "CamlabCore", "CamlabFiles"]),
 
         // MARK: The lab — what the command line and the REPL show a person (terminal output, reports).
         // CSignals is the one Ctrl-C flag, in C because the line editor's poll loop reads it too.
         .target(name: "CSignals"),
-        .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CSignals"]),
+        .target(name: "CamlabLab", dependencies: ["CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CSignals", "CamlabFiles"]),
 
         // MARK: Figures — classroom figures composed in Swift, drawn through CamlabImaging's libgd canvas.
-        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData", "CamlabLab"]),
+        .target(name: "CamlabFigures", dependencies: ["CamlabImaging", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabData", "CamlabLab", "CamlabFiles"]),
 
         // MARK: The REPL and the lessons — GNU readline behind a shim, imported by CamlabREPL alone;
         // CLineEditor is the C glue (callback interface, signal-driven poll loop) that Swift cannot write.
@@ -55,7 +59,7 @@ let package = Package(
         .target(name: "CLineEditor", dependencies: ["CReadline", "CSignals"], linkerSettings: [.linkedLibrary("readline")]),
         .target(name: "CamlabREPL", dependencies: [
             "CReadline", "CLineEditor", "CamlabCore", "CamlabNN", "CamlabMethods", "CamlabImaging", "CamlabData", "CamlabLab",
-            "CamlabFigures",
+            "CamlabFigures", "CamlabFiles",
         ]),
         .testTarget(name: "CamlabREPLTests", dependencies: ["CamlabREPL", "CamlabCore"]),
 
@@ -68,13 +72,16 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "CamlabCoreTests", dependencies: ["CamlabCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CamlabNNTests", dependencies: ["CamlabNN", "CamlabCore", "CamlabFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabMethodsTests", dependencies: ["CamlabMethods", "CamlabNN", "CamlabCore", "CamlabImaging", "CamlabData", "CamlabLab"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabImagingTests", dependencies: ["CamlabImaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CamlabDataTests", dependencies: ["CamlabData", "CamlabImaging", "CamlabCore"]),
         .testTarget(name: "CamlabFiguresTests", dependencies: ["CamlabFigures", "CamlabImaging", "CamlabMethods", "CamlabNN", "CamlabData", "CamlabCore"],
                     resources: [.copy("Fixtures")]),
+        // The readers of untrusted files, fuzzed from Corpus/ (Docs/fuzzing.md).
+        .testTarget(name: "CamlabFuzzTests", dependencies: ["CamlabNN", "CamlabImaging", "CamlabData", "CamlabFigures", "CamlabREPL"],
+                    exclude: ["Corpus"]),
         // Runs the built `camlab` executable as a user would.
         .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],

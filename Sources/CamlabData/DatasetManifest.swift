@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// `manifest.json`: what a generated dataset contains and where its files are.
@@ -60,12 +61,17 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
 
     /// Reads a `manifest.json`.
     public static func read(at path: String) throws -> DatasetManifest {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes = try RegularFile.bytes(at: path, limit: RegularFile.textBytes)
         } catch {
-            throw DatasetError(action: "read the manifest", path: path, problem: "no such file or it is unreadable")
+            throw DatasetError(action: "read the manifest", path: path, problem: "\(error)")
         }
+        return try decode(Data(bytes), path: path)
+    }
+
+    /// Decodes and checks the bytes of the manifest read from `path` (named in errors).
+    public static func decode(_ data: Data, path: String) throws -> DatasetManifest {
         let manifest: DatasetManifest
         do {
             manifest = try JSONDecoder().decode(DatasetManifest.self, from: data)

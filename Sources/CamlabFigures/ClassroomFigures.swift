@@ -30,7 +30,7 @@ public struct ClassroomFigures {
     /// Writes every figure; `report` receives one line per file written or skipped.
     /// Returns the paths written.
     @discardableResult
-    public func generate(report: (String) -> Void = { _ in }) throws -> [String] {
+    public func generate(report: (String) throws -> Void = { _ in }) throws -> [String] {
         let lab = try FigureLab(modelAt: modelPath)
         // Read before any figure is written, so a bad log fails the run with nothing half-done.
         let trainingLog = try trainingLogPath.map(TrainingLog.read(at:))
@@ -39,13 +39,13 @@ public struct ClassroomFigures {
         } catch {
             throw FigureError("Cannot create the folder '\(outputFolder)': \(error.localizedDescription)")
         }
-        report("model: \(modelPath)")
+        try report("model: \(modelPath)")
         var written: [String] = []
         func write(_ name: String, _ make: () throws -> Canvas) throws {
             let path = outputFolder + "/" + name
             do { try make().writePNG(to: path) } catch { throw FigureError(sentenceFrom: error) }
             written.append(path)
-            report("wrote \(path)")
+            try report("wrote \(path)")
         }
 
         let subject = try firstCorrect(.shapes, classIndex: ShapeClass.triangle.index, lab: lab)
@@ -89,12 +89,12 @@ public struct ClassroomFigures {
                                        lab: resNet, style: style)
             }
         } else {
-            report("skipped side-by-side.png and compare-scenes-resnet.png: no \(ResourceLocator.scenesModel)")
+            try report("skipped side-by-side.png and compare-scenes-resnet.png: no \(ResourceLocator.scenesModel)")
         }
         if let trainingLog {
             try write("curves.png") { Figures.curves(trainingLog, title: "Training: \(lab.modelName)", style: style) }
         } else {
-            report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
+            try report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
         }
         return written
     }

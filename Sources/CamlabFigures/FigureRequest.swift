@@ -40,6 +40,10 @@ public struct FigureRequest {
     public var preprocessing = Preprocessing.none
     public var style = FigureStyle()
 
+    /// Characters of a title: a figure is as wide as its title, and 200 characters already make
+    /// it about 2,000 pixels wide (40,000 made a canvas of 400,000 pixels and took half a minute).
+    public static let longestTitle = 200
+
     public init(kind: FigureKind) { self.kind = kind }
 
     /// Reads `a,b,c` as method names; an unknown name is an error that lists the valid ones.
@@ -56,6 +60,9 @@ public struct FigureRequest {
 
     /// Draws the figure.
     public func render() throws -> Canvas {
+        if let title, title.count > Self.longestTitle {
+            throw FigureError("--title is \(title.count) characters long; a title has at most \(Self.longestTitle).")
+        }
         if kind == .curves {
             guard let logPath else {
                 throw FigureError("The curves figure needs a training log: pass the JSON lines of `camlab train --json` with --log FILE.")

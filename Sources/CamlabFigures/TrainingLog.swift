@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// The per-epoch records that `camlab train --json` prints, one JSON object a line:
@@ -73,9 +74,12 @@ public struct TrainingLog: Equatable, Sendable {
 
     /// Reads a log file.
     public static func read(at path: String) throws -> TrainingLog {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FigureError("Cannot read the training log '\(path)': no such file or it is unreadable.")
+        let text: String
+        do {
+            text = try RegularFile.text(at: path)
+        } catch {
+            throw FigureError("Cannot read the training log '\(path)': \(error).")
         }
-        return try TrainingLog(parsing: String(decoding: data, as: UTF8.self), source: "The training log '\(path)'")
+        return try TrainingLog(parsing: text, source: "The training log '\(path)'")
     }
 }

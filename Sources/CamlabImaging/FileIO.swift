@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CamlabFiles
 
 /// Whole-file reads and atomic writes with errors phrased for `ImagingError`.
 enum FileIO {
@@ -14,44 +15,15 @@ enum FileIO {
     /// like `/dev/zero` never end) is refused before reading, and so is a file larger than
     /// `limit` bytes. A missing file, a folder or an empty file is an `ImagingError` too.
     static func readAll(_ path: String, limit: Int = largestFileBytes) throws -> [UInt8] {
-        // O_NONBLOCK: opening a FIFO with no writer would otherwise wait for one.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ImagingError(.read, path: path, problem: describe(errno, for: path)) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw ImagingError(.read, path: path, problem: describe(errno, for: path))
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.bytes(at: path, limit: limit)
+        } catch let failure as RegularFile.Failure {
+            throw ImagingError(.read, path: path, problem: failure.description)
         }
-        switch status.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw ImagingError(.read, path: path, problem: "it is a folder, not a file")
-        default: throw ImagingError(.read, path: path, problem: "it is not a regular file (a pipe, device or socket); camlab reads image files only")
-        }
-        let size = Int(status.st_size)
-        guard size <= limit else {
-            throw ImagingError(.read, path: path, problem: "it is \(megabytes(size)) MiB, more than the \(megabytes(limit)) MiB camlab reads")
-        }
-        if size == 0 { throw ImagingError(.read, path: path, problem: "the file is empty") }
-        // Read at most the size fstat gave (plus one byte, to notice a file that grew meanwhile).
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
-            var done = 0
-            while done <= size {
-                let got = read(descriptor, buffer.baseAddress! + done, size + 1 - done)
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { failure = got < 0 ? errno : 0; break }
-                done += got
-            }
-            count = done
-        }
-        if failure != 0 { throw ImagingError(.read, path: path, problem: describe(failure, for: path)) }
-        guard bytes.count == size else {
-            throw ImagingError(.read, path: path, problem: "the file changed size while it was read")
-        }
+        if bytes.isEmpty { throw ImagingError(.read, path: path, problem: "the file is empty") }
         return bytes
     }
-
-    private static func megabytes(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
 
     /// Writes `bytes` to a temporary file in the target's folder, then renames it over `path`,
     /// so a reader (or a crash) never sees a half-written image.

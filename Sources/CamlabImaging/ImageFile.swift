@@ -51,7 +51,11 @@ public enum ImageFile {
     /// Reads an image file of any supported format as 8-bit RGB. Palette images are expanded;
     /// transparent pixels are composited onto white.
     public static func readRGB(at path: String) throws -> RGBImage {
-        let bytes = try FileIO.readAll(path)
+        try decodeRGB(FileIO.readAll(path), path: path)
+    }
+
+    /// Decodes the bytes of an image file read from `path` (named in errors), as `readRGB` does.
+    public static func decodeRGB(_ bytes: [UInt8], path: String) throws -> RGBImage {
         guard let format = Format(sniffing: bytes) else {
             throw ImagingError(.read, path: path, problem:
                 "not an image in a supported format (PNG, JPEG, GIF, BMP, WebP or TIFF): its first bytes match none of them")

@@ -22,7 +22,7 @@ struct CamCommand: ParsableCommand {
     @Option(name: .customLong("image"), help: "An image (PNG, JPEG, …); repeat for several.")
     var images: [String]
 
-    @Option(name: .customLong("class"), help: "The class to explain, by index or name (default: each image's prediction).")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class to explain, by index or name (default: each image's prediction).")
     var classSpec: String?
 
     @Option(name: .customLong("layer"), help: "The module to explain, by its PyTorch path (layer4, layer4.0.conv2, features.28; default: the model's target layer); repeat to fuse several.")
@@ -50,12 +50,9 @@ struct CamCommand: ParsableCommand {
         guard let name = MethodName(name: method) else {
             throw ExplanationError.unknownMethod(method, suggestion: Suggestion.closest(to: method, among: MethodName.allCases.map(\.rawValue)))
         }
-        guard let fusion = LayerFusion(rawValue: fuse) else { throw ValidationError("--fuse must be mean or max, not '\(fuse)'.") }
-        let explained = try target.map { value -> ExplanationTarget in
-            guard let t = ExplanationTarget(rawValue: value) else { throw ValidationError("--target must be logit, probability or negated, not '\(value)'.") }
-            return t
-        }
-        guard let palette = Colormap(named: colormap) else { throw ValidationError("--colormap must be jet or viridis, not '\(colormap)'.") }
+        let fusion = try Choice.value(fuse, for: "--fuse", as: LayerFusion.self)
+        let explained = try target.map { try Choice.value($0, for: "--target", as: ExplanationTarget.self) }
+        let palette = try colormapNamed(colormap)
         let network = try model.network()
         let report = try CamReport(method: name, network: network, imagePaths: images, classSpec: classSpec,
                                    preprocessing: try model.preprocessing()) { request in

@@ -20,7 +20,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "An image (default: image 2 of the shapes dataset, a triangle).")
     var image: String?
 
-    @Option(name: .customLong("class"), help: "The class, by index or name (default: the prediction).")
+    @Option(name: .customLong("class"), parsing: .unconditional, help: "The class, by index or name (default: the prediction).")
     var classSpec: String?
 
     @Option(help: "The layer (default: the model's target layer).")
@@ -30,12 +30,9 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard let check = EquationCheck.Name(rawValue: name) else {
-            let suggestion = Suggestion.closest(to: name, among: EquationCheck.Name.allCases.map(\.rawValue))
-            throw ValidationError("Unknown check '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "; checks: \(EquationCheck.Name.allCases.map(\.rawValue).joined(separator: ", "))."))
-        }
+        let check = try Choice.value(name, for: "The check", as: EquationCheck.Name.self)
         guard let modelPath = model ?? ResourceLocator.defaultModel() else {
-            throw ValidationError("No model given and the lessons' model was not found; pass --model FILE.")
+            throw LabError("No model given and the lessons' model was not found; pass --model FILE.")
         }
         let network = try Network(contentsOf: modelPath)
         let input = try image.map { try ModelInput(imagePaths: [$0], network: network) }
@@ -43,7 +40,7 @@ struct CheckCommand: ParsableCommand {
         input.notes.forEach(printError)
         let classIndex = try classSpec.map { try CamReport.classIndex($0, classes: network.classes) }
         let result = try EquationCheck(check, network: network, input: input.batch, classIndex: classIndex, layer: layer)
-        print(json ? result.json : result.humanReadable(terminal: .standardOutput))
+        try StandardOutput.print(json ? result.json : result.humanReadable(terminal: .standardOutput))
         if !result.passes { throw ExitCode(1) }
     }
 }

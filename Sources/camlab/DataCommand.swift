@@ -18,9 +18,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output folder (new or empty); default Datasets/NAME.") var out: String?
 
         func run() throws {
-            guard let kind = DatasetKind(rawValue: name) else {
-                throw ValidationError("There is no dataset '\(name)'; choose shapes, multi or pairs.")
-            }
+            let kind = try Choice.value(name, for: "The dataset", as: DatasetKind.self)
             var spec = LessonData.defaultSpec(for: kind)
             if let count { spec.count = count }
             if let size { spec.size = size }
@@ -30,7 +28,7 @@ struct DataCommand: ParsableCommand {
             Interruption.install()
             Interruption.includeTermination()
             let manifest = try DatasetGenerator.write(spec, to: directory, shouldStop: { Interruption.isRequested })
-            print("wrote \(manifest.counts.total) \(name) images (\(manifest.counts.train) train, \(manifest.counts.test) test, \(spec.size)×\(spec.size), seed \(spec.seed)) to \(directory)")
+            try StandardOutput.print("wrote \(manifest.counts.total) \(name) images (\(manifest.counts.train) train, \(manifest.counts.test) test, \(spec.size)×\(spec.size), seed \(spec.seed)) to \(directory)")
         }
     }
 }

@@ -11,6 +11,6 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let (evaluation, classes) = try EvaluationSession.evaluate(modelPath: model, dataDirectory: data)
-        print(json ? EvaluationSession.jsonLine(evaluation) : EvaluationSession.text(evaluation, classes: classes))
+        try StandardOutput.print(json ? EvaluationSession.jsonLine(evaluation) : EvaluationSession.text(evaluation, classes: classes))
     }
 }

@@ -29,7 +29,7 @@ struct FigureCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Comma-separated methods (default: gradcam; compare: gradcam,gradcampp).", valueName: "a,b"))
     var methods: String?
 
-    @Option(name: .customLong("class"), help: ArgumentHelp("The class to explain, by name or index (default: the predicted class).", valueName: "class"))
+    @Option(name: .customLong("class"), parsing: .unconditional, help: ArgumentHelp("The class to explain, by name or index (default: the predicted class).", valueName: "class"))
     var className: String?
 
     @Option(help: ArgumentHelp("The layer to explain (default: the model's target layer).", valueName: "name"))
@@ -90,7 +90,7 @@ struct FigureCommand: ParsableCommand {
             request.featureMapCount = featureMaps
             request.style = try style(colormap: colormap, imageWeight: imageWeight, equation: !noEquation, outlines: !noOutlines)
             try request.render().writePNG(to: path)
-            print("wrote \(path)")
+            try StandardOutput.print("wrote \(path)")
         } catch {
             throw fail(error)
         }
@@ -100,15 +100,18 @@ struct FigureCommand: ParsableCommand {
 /// The style options shared by `figure` and `figures`.
 func style(colormap: String, imageWeight: Float, equation: Bool = true, outlines: Bool = true) throws -> FigureStyle {
     var style = FigureStyle()
-    guard let colors = Colormap(named: colormap) else {
-        throw FigureError("Unknown colormap '\(colormap)'; use jet or viridis.")
-    }
+    let colors = try colormapNamed(colormap)
     guard (0...1).contains(imageWeight) else { throw FigureError("--image-weight must be between 0 and 1.") }
     style.colormap = colors
     style.imageWeight = imageWeight
     style.showsEquation = equation
     style.showsOutlines = outlines
     return style
+}
+
+/// The colormap of `--colormap`.
+func colormapNamed(_ name: String) throws -> Colormap {
+    Colormap(named: try Choice.name(name, for: "--colormap", among: Colormap.all.map(\.name)))!
 }
 
 /// Checks that --out is given and names a PNG file.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CamlabFigures
+import CamlabLab
 
 /// `camlab figures`: regenerates every classroom figure (CamlabFigures' `ClassroomFigures`).
 struct FiguresCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct FiguresCommand: ParsableCommand {
             figures.outputFolder = out
             figures.trainingLogPath = trainingLog
             figures.style = try style(colormap: colormap, imageWeight: 0.5)
-            try figures.generate { print($0) }
+            try figures.generate { try StandardOutput.print($0) }
         } catch {
             throw fail(error)
         }

@@ -20,7 +20,7 @@ struct LessonCommand: ParsableCommand {
     var unattended = false
 
     func validate() throws {
-        if unattended && number == nil { throw ValidationError("--run needs a lesson number, e.g. camlab lesson 3 --run.") }
+        if unattended && number == nil { throw LabError("--run needs a lesson number, e.g. camlab lesson 3 --run.") }
     }
 
     func run() throws {

@@ -24,18 +24,20 @@ struct MetricsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        // An empty list would print an empty table: nothing was asked, so nothing is measured.
+        guard !methods.split(separator: ",").isEmpty else { throw LabError("--methods names no method; give one or more, e.g. gradcam,gradcampp.") }
         let names = try methods.split(separator: ",").map { name -> MethodName in
             guard let method = MethodName(name: String(name)) else {
                 throw ExplanationError.unknownMethod(String(name), suggestion: Suggestion.closest(to: String(name), among: MethodName.allCases.map(\.rawValue)))
             }
-            guard method.producesMap else { throw ValidationError("\(method.rawValue) produces no heatmap, so it has no map metrics.") }
+            guard method.producesMap else { throw LabError("\(method.rawValue) produces no heatmap, so it has no map metrics.") }
             return method
         }
-        guard count > 0 else { throw ValidationError("--count must be at least 1.") }
+        guard count > 0 else { throw LabError("--count must be at least 1, not \(count).") }
         let network = try Network(contentsOf: model)
         let report = try MetricsReport(network: network, dataDirectory: data, methods: names, limit: count) {
             if Terminal.standardOutput.isInteractive { printError($0) }
         }
-        if json { report.jsonLines.forEach { print($0) } } else { print(report.humanReadable(terminal: .standardOutput)) }
+        if json { try report.jsonLines.forEach { try StandardOutput.print($0) } } else { try StandardOutput.print(report.humanReadable(terminal: .standardOutput)) }
     }
 }

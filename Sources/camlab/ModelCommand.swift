@@ -51,7 +51,7 @@ struct ModelCommand: ParsableCommand {
 
         func validate() throws {
             guard size.isEmpty || (size.count == 2 && size.allSatisfy { (1...Limits.side).contains($0) }) else {
-                throw ValidationError("--size takes two numbers from 1 to \(Limits.side), the height and the width.")
+                throw LabError("--size takes two numbers from 1 to \(Limits.side), the height and the width.")
             }
         }
 

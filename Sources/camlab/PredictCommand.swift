@@ -11,7 +11,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Print one JSON line per image: image, class, class_name, logits, probabilities.") var json = false
 
     func validate() throws {
-        if images.isEmpty { throw ValidationError("Give at least one --image.") }
+        if images.isEmpty { throw LabError("Give at least one --image.") }
     }
 
     func run() throws {

@@ -6,7 +6,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a network on an image folder (DIR/<class>/*.png) and save it as a model file.",
-        discussion: "Ctrl-C stops after the current batch and saves the last complete model (exit status 130).")
+        discussion: "Ctrl-C stops after the current batch and saves the model of the last complete epoch; before the first one it saves nothing and leaves --out as it was (exit status 130).")
 
     @Option(help: "The image folder, one sub-folder per class of the architecture.") var data: String
     @Option(help: "The architecture document (JSON, as in the model-format spec).") var arch: String
@@ -19,9 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON line per epoch (also the default when stdout is not a terminal).") var json = false
 
     func run() throws {
-        guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
-            throw ValidationError("--optimizer must be adam or sgd, not '\(optimizer)'.")
-        }
+        let kind = try Choice.value(optimizer, for: "--optimizer", as: OptimizerKind.self)
         let options = TrainingOptions(epochs: epochs, batchSize: batch, learningRate: lr, optimizer: kind, seed: seed)
         let status = try TrainingSession(dataDirectory: data, architecturePath: arch, options: options,
                                          outputPath: out, json: json).run()

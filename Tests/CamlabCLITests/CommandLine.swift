@@ -23,8 +23,10 @@ struct CommandLine {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
+    /// Runs camlab; with `standardOutput` (a file such as /dev/full) its stdout goes there and
+    /// `Result.stdout` is empty.
     static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil,
-                    in directory: URL? = nil) throws -> Result {
+                    in directory: URL? = nil, standardOutput: FileHandle? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -34,7 +36,7 @@ struct CommandLine {
         process.environment = env
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
-        process.standardOutput = out
+        process.standardOutput = standardOutput ?? out
         process.standardError = err
         process.standardInput = inPipe
         try process.run()
@@ -45,7 +47,10 @@ struct CommandLine {
         let outBox = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outBox.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            if standardOutput == nil { outBox.data = out.fileHandleForReading.readDataToEndOfFile() }
+            group.leave()
+        }
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         let outData = outBox.data

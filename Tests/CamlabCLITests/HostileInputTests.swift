@@ -101,17 +101,7 @@ struct HostileInputTests {
     }
 
     /// The fixture model with every weight set to 3e38: finite, but its forward pass overflows.
-    func overflowingModel(in folder: URL) throws -> String {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.model)))
-        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let huge = withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian, Array.init)
-        for offset in stride(from: 8 + headerLength, to: bytes.count - 3, by: 4) {
-            bytes.replaceSubrange(offset..<(offset + 4), with: huge)
-        }
-        let path = folder.appendingPathComponent("huge.safetensors").path
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    func overflowingModel(in folder: URL) throws -> String { try modelWithEveryWeight(3e38, in: folder) }
 
     /// A model whose output is not finite is refused wherever predictions or reports are made
     /// (`predict` printed `-nan %`, JSON `null`, `eval` 25 %, `check eq1` `-nan`).

@@ -99,3 +99,22 @@ func layoutManifestAndCountsPerSplit(kind: DatasetKind) throws {
     try DatasetGenerator.write(DatasetSpec(kind: .shapes, count: 20), to: target)
     #expect(allFiles(under: target).count == 20 + 20 + 1)
 }
+
+/// A manifest is read from a regular file only: a FIFO named manifest.json blocked forever (read
+/// on a thread, given 10 s), and /dev/null is refused, not an empty manifest.
+@Test func aManifestIsReadFromARegularFileOnly() throws {
+    let folder = try TemporaryFolder()
+    let fifo = folder.file("manifest.json")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    final class Outcome: @unchecked Sendable { var problem: String? }
+    let outcome = Outcome()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        do { _ = try DatasetManifest.read(at: fifo) } catch { outcome.problem = (error as? DatasetError)?.problem }
+        done.signal()
+    }
+    #expect(done.wait(timeout: .now() + 10) == .success, "reading a FIFO blocked")
+    #expect(outcome.problem?.contains("not a regular file") == true, "\(outcome.problem ?? "")")
+    let device = #expect(throws: DatasetError.self) { try DatasetManifest.read(at: "/dev/null") }
+    #expect(device?.problem.contains("not a regular file") == true)
+}

@@ -130,6 +130,23 @@ struct TrainingTests {
         #expect(TrainingError.nonFiniteLoss(epoch: 1, batch: 1).description.hasSuffix("."))
     }
 
+    /// A step that overflows a parameter stops training at that batch, naming the parameter
+    /// (the loss would only show it one batch later, or never after the last batch).
+    @Test func anOverflowingStepStopsAtTheParameter() throws {
+        let network = try tinyNetwork()
+        // Weight decay 10 at a learning rate of 3e38 sends every non-zero weight to ±∞ in one step.
+        let options = TrainingOptions(epochs: 1, batchSize: 8, learningRate: 3e38, optimizer: .sgd, weightDecay: 10)
+        do {
+            try Trainer(options: options).train(network, on: brightnessData())
+            Issue.record("training an overflowing network succeeded")
+        } catch let error as TrainingError {
+            guard case let .nonFiniteParameter(name, epoch, batch) = error else { Issue.record("\(error)"); return }
+            #expect(epoch == 1 && batch == 1)
+            #expect(network.parameters.map(\.name).contains(name))
+            #expect(error.description.contains("'\(name)' became NaN or infinite") && error.description.hasSuffix("."))
+        }
+    }
+
     @Test func refusesBadOptionsAndShapes() throws {
         let network = try tinyNetwork()
         #expect(throws: TrainingError.self) {

@@ -47,6 +47,21 @@ struct LessonParsingTests {
         #expect(Lesson.number(ofFile: "README.md") == nil)
     }
 
+    /// A lesson saved with Windows line endings reads as the same lesson ("\r\n" is one Swift
+    /// Character, so splitting at "\n" kept the whole file as one line); found by the fuzzer.
+    @Test func crlfLineEndingsReadTheSame() throws {
+        let lesson = try Lesson(number: 3, path: "03-test.md", markdown: Self.markdown.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(lesson.title == "A lesson")
+        #expect(lesson.steps.count == 3 && lesson.steps[0].commands == ["score"])
+        #expect(lesson.steps[1].expectations.first?.kind == .errorContains("global average pooling"))
+    }
+
+    /// A control character in a bad expectation is escaped, so the message stays one line.
+    @Test func aBadExpectationIsEchoedEscaped() {
+        let error = LessonError.badExpectation("expect p > 0.5\r\u{1B}", line: 7)
+        #expect(error.description == "Line 7 of a lesson: cannot read the expectation 'expect p > 0.5\\r\\e'; see Lessons/README.md.")
+    }
+
     @Test func unclosedCellAndBadExpectationAreErrors() {
         #expect(throws: LessonError.unclosedCell("x.md")) { try Lesson(number: 1, path: "x.md", markdown: "# T\n```camlab\nscore\n") }
         #expect(throws: LessonError.self) { try Lesson(number: 1, path: "x.md", markdown: "# T\n```camlab\n#> expect difference about 0\n```\n") }

@@ -74,6 +74,7 @@ public struct CamReport {
         if let index = classes.firstIndex(of: spec) { return index }
         // "siberian husky" for "Siberian husky": names differ in case only by accident.
         if let index = classes.firstIndex(where: { $0.lowercased() == spec.lowercased() }) { return index }
+        if let index = Int(spec) { throw ExplanationError.classIndexOutOfRange(index, count: classes.count) }
         throw ExplanationError.unknownClass(spec, available: classes)
     }
 

@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 import CamlabNN
 
@@ -9,9 +10,9 @@ extension ModelOverrides {
         if let classesFile {
             let text: String
             do {
-                text = try String(contentsOfFile: classesFile, encoding: .utf8)
+                text = try RegularFile.text(at: classesFile)
             } catch {
-                throw LabError("cannot read the classes file '\(classesFile)': \(error.localizedDescription)")
+                throw LabError("cannot read the classes file '\(classesFile)': \(error)")
             }
             let names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !names.isEmpty else { throw LabError("the classes file '\(classesFile)' names no class") }

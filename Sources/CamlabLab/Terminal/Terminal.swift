@@ -54,14 +54,37 @@ public func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Standard output that says when it fails: a full disk or a closed pipe is an error (exit 1),
-/// never output silently lost.
+/// Standard output that says when it fails: a full disk or a closed stdout is an error (exit 1),
+/// never output silently lost. Every result camlab prints goes through here.
 public enum StandardOutput {
+    /// The first failed write, kept for callers that cannot throw (the REPL's `write`): the
+    /// script stops there, and `finish` fails at exit.
+    public private(set) static var failure: LabError?
+
     public static func print(_ line: String) throws {
+        if let failure { throw failure }
         var text = line + "\n"
         let written = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, stdout) == $0.count }
-        guard written, fflush(stdout) == 0 else {
-            throw LabError("cannot write to standard output (\(String(cString: strerror(errno))))")
+        // Flushed line by line: a failure is seen at the line that caused it, not at exit.
+        guard written, fflush(stdout) == 0 else { throw failed(errno) }
+    }
+
+    /// Flushes what is left; throws the first failure (the last step of every command).
+    public static func finish() throws {
+        if let failure { throw failure }
+        guard fflush(stdout) == 0, ferror(stdout) == 0 else { throw failed(errno) }
+    }
+
+    private static func failed(_ code: Int32) -> LabError {
+        let reason: String
+        switch code {
+        case ENOSPC: reason = "the device is full"
+        case EBADF, EINVAL: reason = "it is closed"
+        case EPIPE: reason = "the program reading it has stopped"
+        default: reason = String(cString: strerror(code)).lowercased()
         }
+        let error = LabError("cannot write to standard output: \(reason).")
+        failure = error
+        return error
     }
 }

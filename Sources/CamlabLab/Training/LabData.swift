@@ -1,4 +1,5 @@
 import CamlabCore
+import CamlabFiles
 import CamlabData
 import CamlabImaging
 import CamlabNN
@@ -10,11 +11,14 @@ public enum LabData {
     /// Reads an architecture document (the `architecture` object of `model-format.md`).
     /// - Throws: `LabError` saying why the file cannot be used.
     public static func architecture(at path: String) throws -> Architecture {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LabError("cannot read the architecture '\(path)': no such file or it is unreadable")
+        let text: String
+        do {
+            text = try RegularFile.text(at: path)
+        } catch {
+            throw LabError("cannot read the architecture '\(path)': \(error)")
         }
         do {
-            return try Architecture(jsonString: String(decoding: data, as: UTF8.self))
+            return try Architecture(jsonString: text)
         } catch {
             throw LabError("'\(path)' is not a usable architecture document: \(error)")
         }

@@ -51,15 +51,14 @@ public final class TrainingReporter {
         barIsVisible = true
     }
 
-    public func epochFinished(_ summary: EpochSummary, epochs: Int) {
+    public func epochFinished(_ summary: EpochSummary, epochs: Int) throws {
         clearBar()
         if emitsJSON {
-            print(Self.jsonLine(summary))
+            try StandardOutput.print(Self.jsonLine(summary))
         } else {
-            print(String(format: "epoch %d/%d  loss %.4f  train accuracy %.2f %%  %.2f s",
-                         summary.epoch, epochs, summary.loss, 100 * summary.trainAccuracy, summary.seconds))
+            try StandardOutput.print(String(format: "epoch %d/%d  loss %.4f  train accuracy %.2f %%  %.2f s",
+                                            summary.epoch, epochs, summary.loss, 100 * summary.trainAccuracy, summary.seconds))
         }
-        fflush(stdout)
     }
 
     /// A remark for the person (resized images, where the model went): always on stderr.

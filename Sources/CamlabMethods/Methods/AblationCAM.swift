@@ -6,7 +6,8 @@ import CamlabCore
 ///     α_k^c = (y^c − y^c_k) / y^c
 ///
 /// where y^c_k is the score with A^k set to 0 (or, if A can be negative, to min(A) − 1e7, as
-/// pytorch-grad-cam does). Only the layers after A are re-run, batched over k.
+/// pytorch-grad-cam does). Only the layers after A are re-run, batched over k. A score y^c of 0
+/// makes every weight 0/0 (pytorch-grad-cam returns a NaN map); the pipeline refuses it.
 public struct AblationCAM: WeightedCAMMethod {
     public var batchSize = 64
 

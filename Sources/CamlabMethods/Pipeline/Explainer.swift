@@ -54,7 +54,7 @@ public struct Explainer {
             throw ExplanationError.network(error)
         }
         for c in request.classes ?? [] where c < 0 || c >= network.classes.count {
-            throw ExplanationError.unknownClass(String(c), available: network.classes)
+            throw ExplanationError.classIndexOutOfRange(c, count: network.classes.count)
         }
         let layers = request.layers ?? [network.architecture.targetLayer]
         let target = request.target ?? request.method.defaultTarget
@@ -94,8 +94,13 @@ public struct Explainer {
                 (gap, classWeights) = (CAM.globalAveragePool(pass), try CAM().weights(pass))
             }
         }
-        if let maps, !maps.scalars.allSatisfy(\.isFinite) { throw ExplanationError.notFinite("map") }
-        if let inputGradients, !inputGradients.scalars.allSatisfy(\.isFinite) { throw ExplanationError.notFinite("input gradient") }
+        // Nothing shown may be NaN or infinite, whichever method made it: Ablation-CAM's
+        // (y − y_k) / y divides by a score of 0, and pytorch-grad-cam then returns NaN maps.
+        let shown: [(String, [Float]?)] = [("map", maps?.scalars), ("raw map", raws?.scalars), ("input gradient", inputGradients?.scalars),
+                                           ("global average pool", gap?.scalars), ("class weights", classWeights?.scalars)]
+        for case let (what, values?) in shown where !values.allSatisfy(\.isFinite) {
+            throw ExplanationError.notFinite("\(request.method.title) \(what)")
+        }
 
         return (0..<count).map { n in
             func row(_ t: Tensor?) -> Tensor? {

@@ -6,6 +6,7 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
     case unknownLayer(String, available: [String])
     case notSpatial(String)
     case unknownClass(String, available: [String])
+    case classIndexOutOfRange(Int, count: Int)
     case needsGlobalAveragePooling(String)
     case notFinite(String)
     case wrongInputShape(got: [Int], expected: [Int])
@@ -15,7 +16,7 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unknownMethod(name, suggestion):
-            return "Unknown method '\(name)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
+            return "Unknown method '\(Echo.word(name))'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
                 + (suggestion == nil ? " Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", "))." : "")
         case let .unknownLayer(name, available):
             return NetworkError.unknownModule(name, available: available).description
@@ -27,14 +28,16 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
                 let lowered = name.lowercased()
                 let partial = available.enumerated().filter { $0.element.lowercased().contains(lowered) }.prefix(5)
                 if let close = Suggestion.closest(to: name, among: available), let index = available.firstIndex(of: close) {
-                    return "The model has no class '\(name)'; did you mean \(index) '\(close)'?"
+                    return "The model has no class '\(Echo.word(name))'; did you mean \(index) '\(close)'?"
                 }
                 if !partial.isEmpty && !lowered.isEmpty {
-                    return "The model has no class '\(name)'; classes containing it: " + partial.map { "\($0.offset) '\($0.element)'" }.joined(separator: ", ") + "."
+                    return "The model has no class '\(Echo.word(name))'; classes containing it: " + partial.map { "\($0.offset) '\($0.element)'" }.joined(separator: ", ") + "."
                 }
-                return "The model has no class '\(name)'; give an index from 0 to \(available.count - 1) or one of its \(available.count) class names."
+                return "The model has no class '\(Echo.word(name))'; give an index from 0 to \(available.count - 1) or one of its \(available.count) class names."
             }
-            return "The model has no class '\(name)'; its classes are \(available.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))."
+            return "The model has no class '\(Echo.word(name))'; its classes are \(available.enumerated().map { "\($0.offset) \($0.element)" }.joined(separator: ", "))."
+        case let .classIndexOutOfRange(index, count):
+            return "Class index \(index) is out of range: the model's \(count) classes are numbered 0 to \(count - 1)."
         case let .needsGlobalAveragePooling(name):
             return "CAM needs the explained layer to feed global average pooling and then the classifier directly, and '\(name)' does not (GAP imposes this restriction on the architecture); Grad-CAM generalizes CAM to any layer."
         case let .notFinite(what):

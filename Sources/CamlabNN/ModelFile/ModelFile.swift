@@ -118,6 +118,13 @@ public struct ModelFile {
                         metadata: ["format": architecture.format, "architecture": architecture.jsonString])
     }
 
+    /// Checks that a model can be saved at `path` (see `write(to:)`), without writing one.
+    ///
+    /// - Throws: `ModelFileError` naming `path`: it is a folder, its folder is missing or takes no files.
+    public static func checkCanWrite(to path: String) throws {
+        try SafeTensorsFile.checkWritable(path: path)
+    }
+
     /// Checks the model, then writes it atomically (temporary file in the same folder, renamed
     /// over `path`), so a broken model is never saved and an interrupted save leaves the old file.
     ///

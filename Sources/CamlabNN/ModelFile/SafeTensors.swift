@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// A float32 tensor as stored in a file: row-major values and their shape.
@@ -327,38 +328,24 @@ public struct SafeTensorsFile {
     /// The bytes of a regular file, read once (no FIFO, device or `/dev/zero` that would block
     /// or never end), at most `Limits.fileBytes`.
     static func readRegularFile(atPath path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw ModelFileError(file: path, .unreadable(reason: String(cString: strerror(errno))))
+        do {
+            return try RegularFile.bytes(at: path, limit: Limits.fileBytes)
+        } catch let failure as RegularFile.Failure {
+            throw ModelFileError(file: path, .unreadable(reason: failure.description))
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw ModelFileError(file: path, .unreadable(reason: String(cString: strerror(errno))))
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw ModelFileError(file: path, .unreadable(reason: "it is not a regular file (a device, pipe or socket)"))
-        }
-        let size = Int(status.st_size)
-        guard size <= Limits.fileBytes else {
-            throw ModelFileError(file: path, .unreadable(reason: "it is \(size >> 20) MiB, more than the \(Limits.fileBytes >> 30) GiB camlab reads"))
-        }
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var done = 0
-            while done < size {
-                let got = read(descriptor, buffer.baseAddress! + done, size - done)
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { failure = got < 0 ? errno : 0; break }
-                done += got
-            }
-            count = done
-        }
-        if failure != 0 { throw ModelFileError(file: path, .unreadable(reason: String(cString: strerror(failure)))) }
-        return bytes
     }
 
-    static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws {
+    /// Checks that a file can be written at `path` (not a folder, in a folder that exists and
+    /// takes new files) by creating and removing a temporary file there: what a long job checks
+    /// before it starts, so a bad path is not found out after it.
+    static func checkWritable(path: String) throws {
+        let temporary = try createTemporaryFile(for: path)
+        unlink(temporary.path)
+    }
+
+    /// An empty temporary file beside `path`; the same folder, so the rename that replaces
+    /// `path` stays on one file system and is atomic.
+    private static func createTemporaryFile(for path: String) throws -> URL {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ModelFileError(file: path, operation: .writing, .isDirectory)
@@ -368,12 +355,22 @@ public struct SafeTensorsFile {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: "the folder '\(folder.path)' does not exist"))
         }
-        // Same folder as the target, so the rename stays on one file system and is atomic.
         let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            let reason = errno == EACCES || errno == EPERM ? "the folder '\(folder.path)' does not allow new files"
+                : errno == EROFS ? "the folder '\(folder.path)' is on a read-only file system"
+                : "cannot create a file in '\(folder.path)' (\(String(cString: strerror(errno)).lowercased()))"
+            throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: reason))
+        }
+        close(descriptor)
+        return temporary
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws {
+        let target = URL(fileURLWithPath: path)
+        let temporary = try createTemporaryFile(for: path)
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw ModelFileError(file: path, operation: .writing, .writeFailed(reason: "cannot create '\(temporary.path)'"))
-            }
             let handle = try FileHandle(forWritingTo: temporary)
             do {
                 try handle.write(contentsOf: bytes)

@@ -5,8 +5,10 @@ public enum Suggestion {
     static let longestWord = 200
 
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        guard word.count <= longestWord else { return nil }
-        let allowed = Swift.max(2, word.count / 3)
+        // A word with a control character in it (`sta\0te`) was not typed as a word: no typo of one.
+        guard word.count <= longestWord, !Echo.containsControlCharacter(word) else { return nil }
+        // Two edits of a three-letter word leave one letter: 'bad' is no typo of 'max'.
+        let allowed = word.count <= 3 ? 1 : Swift.max(2, word.count / 3)
         let scored = candidates.lazy.filter { Swift.abs($0.count - word.count) <= allowed }
             .map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }

@@ -17,12 +17,13 @@ public struct Trainer {
     ///   network keeps the parameters of the last complete step (Ctrl-C).
     /// - The order of the images is a Fisher–Yates shuffle from a generator seeded with
     ///   `options.seed`, drawn anew each epoch, so a seed fixes the whole run.
-    /// - Throws: `TrainingError` for bad options, images of the wrong shape, or a NaN loss (the
-    ///   network then keeps the parameters from before the step that produced it).
+    /// - Throws: `TrainingError` for bad options, images of the wrong shape, a NaN loss (the
+    ///   network then keeps the parameters from before the step that produced it), or a step that
+    ///   made a parameter NaN or infinite (the network is then unusable and must not be saved).
     @discardableResult
     public func train(_ network: Network, on data: LabeledImages,
                       onBatch: (TrainingProgress) -> Void = { _ in },
-                      onEpoch: (EpochSummary) -> Void = { _ in },
+                      onEpoch: (EpochSummary) throws -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
         try options.validate()
         guard data.count > 0 else { throw TrainingError.noImages }
@@ -74,7 +75,7 @@ public struct Trainer {
             let summary = EpochSummary(epoch: epoch, seconds: Double(epochNanoseconds) / 1e9,
                                        loss: lossSum / Double(seen), trainAccuracy: Double(correct) / Double(seen))
             summaries.append(summary)
-            onEpoch(summary)
+            try onEpoch(summary)
         }
         return TrainingOutcome(epochs: summaries, wasInterrupted: false, steps: steps)
     }
@@ -91,6 +92,10 @@ public struct Trainer {
         guard loss.scalar.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batch) }
         let parameterGradients = gradients(of: loss, withRespectTo: parameters)
         optimizer.step(network, gradients: parameterGradients)
+        // An overflowing step (a learning rate of 1e30) is stopped here, not one batch later.
+        if let broken = network.parameters.first(where: { !$0.tensor.scalars.allSatisfy(\.isFinite) }) {
+            throw TrainingError.nonFiniteParameter(broken.name, epoch: epoch, batch: batch)
+        }
         for (batchNorm, mean, variance) in context.batchStatistics {
             batchNorm.updateRunningStatistics(mean: mean, variance: variance)
         }

@@ -54,6 +54,7 @@ public struct TrainingOptions: Equatable, Sendable {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidOption(String)
     case nonFiniteLoss(epoch: Int, batch: Int)
+    case nonFiniteParameter(String, epoch: Int, batch: Int)
     case noImages
     case imageShapeMismatch(expected: [Int], actual: [Int])
     case unsupportedModule(String, reason: String)
@@ -63,7 +64,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .invalidOption(let reason):
             return "cannot train: \(reason)."
         case let .nonFiniteLoss(epoch, batch):
-            return "training stopped: the loss became NaN or infinite at epoch \(epoch), batch \(batch); try a smaller learning rate."
+            return "training stopped: the loss became NaN or infinite at epoch \(epoch), batch \(batch) (try a smaller learning rate)."
+        case let .nonFiniteParameter(name, epoch, batch):
+            return "training stopped: parameter '\(name)' became NaN or infinite at epoch \(epoch), batch \(batch) (try a smaller learning rate)."
         case .noImages:
             return "cannot train: there are no images."
         case let .imageShapeMismatch(expected, actual):

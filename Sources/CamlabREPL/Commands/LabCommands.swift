@@ -30,10 +30,7 @@ struct CheckCommand: Command {
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         guard let word = arguments.first else { throw CommandError.usage(usage) }
-        guard let check = EquationCheck.Name(rawValue: word) else {
-            let suggestion = Suggestion.closest(to: word, among: EquationCheck.Name.allCases.map(\.rawValue))
-            throw CommandError.message("There is no check '\(word)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "."))
-        }
+        let check = try Choice.value(word, for: "The check", as: EquationCheck.Name.self)
         let network = try lab.network()
         let layer = arguments.count > 1 ? arguments[1] : lab.state.layer
         let input = try lab.image().modelInput(for: network)
@@ -113,18 +110,29 @@ struct TrainCommand: Command {
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         var epochs = 2, learningRate: Float = 2e-3, seed: UInt64 = 0
         var words = arguments[...]
+        // Each word's own sentence: a usage line alone does not say which word was wrong.
+        func value<T>(of option: String, _ parse: (String) -> T?, _ kind: String) throws -> T {
+            guard let word = words.popFirst() else { throw CommandError.message("\(option) needs a value (\(kind)).") }
+            guard let parsed = parse(word) else { throw CommandError.message("\(option) takes \(kind), not '\(Echo.word(word))'.") }
+            return parsed
+        }
         while let word = words.popFirst() {
             switch word {
-            case "--lr": guard let v = words.popFirst().flatMap(Float.init), v > 0 else { throw CommandError.usage(usage) }; learningRate = v
-            case "--seed": guard let v = words.popFirst().flatMap(UInt64.init) else { throw CommandError.usage(usage) }; seed = v
-            default: guard let v = Int(word), v > 0 else { throw CommandError.usage(usage) }; epochs = v
+            case "--lr": learningRate = try value(of: "--lr", Float.init, "a number such as 2e-3")
+            case "--seed": seed = try value(of: "--seed", UInt64.init, "a whole number ≥ 0")
+            default:
+                guard let count = Int(word) else {
+                    throw CommandError.message("'\(Echo.word(word))' is neither a number of epochs nor an option (--lr X, --seed S).")
+                }
+                epochs = count
             }
         }
+        let options = TrainingOptions(epochs: epochs, batchSize: 64, learningRate: learningRate, optimizer: .adam, seed: seed)
+        try options.validate()   // before the dataset is read: `train 0` is refused at once
         let architecture = try lab.network().architecture
         let directory = try lessonDataset("shapes")
         let data = try LabData.labeledImages(in: directory + "/train", for: architecture) { lab.writeError($0) }
         let network = try Network(architecture: architecture, seed: seed)
-        let options = TrainingOptions(epochs: epochs, batchSize: 64, learningRate: learningRate, optimizer: .adam, seed: seed)
         let reporter = TrainingReporter(json: false, stdoutIsTerminal: lab.terminal.isInteractive)
         var lines: [String] = []
         let outcome = try Trainer(options: options).train(network, on: data, onBatch: reporter.batchFinished, onEpoch: { summary in

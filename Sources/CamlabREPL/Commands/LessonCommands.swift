@@ -1,6 +1,6 @@
 struct LessonCommand: Command {
     let name = "lesson"
-    let usage = "lesson [N | reset N]"
+    let usage = "lesson [N | reset N [yes]]"
     let summary = "List the lessons with your progress, or open lesson N where you left it."
     let details = """
         In a lesson, Enter runs the cell shown and, once it has run, goes on; type any command at any

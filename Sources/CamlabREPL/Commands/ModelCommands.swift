@@ -159,6 +159,8 @@ struct PredictCommand: Command {
 struct ClassCommand: Command {
     let name = "class"
     let usage = "class [NAME | INDEX | auto]"
+    // ImageNet's names have spaces, so the words are one name; only `auto` stands alone.
+    let maximumArgumentCount: Int? = nil
     let summary = "Choose the class c to explain; auto explains the predicted class."
     let topic = CommandTopic.model
 
@@ -169,6 +171,9 @@ struct ClassCommand: Command {
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
         let network = try lab.network()
         // ImageNet's names have spaces: `class Siberian husky` is one name.
+        if arguments.first == "auto", arguments.count > 1 {
+            throw CommandError.message("'class auto' takes nothing after it; '\(Echo.word(arguments[1]))' is one too many.")
+        }
         if !arguments.isEmpty {
             let spec = arguments.joined(separator: " ")
             if spec == "auto" {

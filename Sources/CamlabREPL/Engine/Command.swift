@@ -8,6 +8,8 @@ public protocol Command {
     var aliases: [String] { get }
     /// How to call it, e.g. `image [PATH | shapes N | multi N | pairs N]`.
     var usage: String { get }
+    /// How many words may follow the name; more are refused before `run`. nil: any number.
+    var maximumArgumentCount: Int? { get }
     /// One line for `help`.
     var summary: String { get }
     /// More for `help CMD`: what the numbers mean, the equation.
@@ -22,8 +24,51 @@ public protocol Command {
 
 extension Command {
     public var aliases: [String] { [] }
+    /// Read from `usage`, so what `help` shows and what is accepted cannot disagree.
+    public var maximumArgumentCount: Int? { Usage.maximumWordCount(of: usage) }
     public var details: String { "" }
     public func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates { .words([]) }
+}
+
+/// The grammar of a usage line: words, `[optional parts]`, `a | b` alternatives; `…` or
+/// `OPTIONS` mean any number of words.
+enum Usage {
+    /// The most words that may follow the command's name, or nil for any number.
+    static func maximumWordCount(of usage: String) -> Int? {
+        let characters = Array(usage.drop { $0 != " " })
+        var index = 0
+        // The longest of the alternatives up to a `]` (consumed) or the end; nil when unbounded.
+        func alternatives() -> Int? {
+            var longest = 0
+            while true {
+                guard let count = sequence() else { return nil }
+                longest = Swift.max(longest, count)
+                guard index < characters.count, characters[index] == "|" else { break }
+                index += 1
+            }
+            if index < characters.count, characters[index] == "]" { index += 1 }
+            return longest
+        }
+        func sequence() -> Int? {
+            var count = 0
+            while index < characters.count, characters[index] != "]", characters[index] != "|" {
+                switch characters[index] {
+                case " ": index += 1
+                case "[":
+                    index += 1
+                    guard let inner = alternatives() else { return nil }
+                    count += inner
+                default:
+                    var word = ""
+                    while index < characters.count, !" []|".contains(characters[index]) { word.append(characters[index]); index += 1 }
+                    if word == "…" || word == "..." || word == "OPTIONS" { return nil }
+                    count += 1
+                }
+            }
+            return count
+        }
+        return alternatives()
+    }
 }
 
 /// The groups of `help`, in the order a learner meets them.

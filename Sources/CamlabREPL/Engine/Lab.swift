@@ -12,8 +12,9 @@ public final class Lab {
     public let commands: CommandTable
     public private(set) var results: [NumberedResult] = []
     public let lessons: LessonPlayer
-    /// Where output goes (stdout in the REPL; a buffer in tests).
-    public var write: (String) -> Void = { print($0) }
+    /// Where output goes (stdout in the REPL; a buffer in tests). A failed write is kept by
+    /// `StandardOutput`, and the REPL stops at it.
+    public var write: (String) -> Void = { try? StandardOutput.print($0) }
     /// Where errors go (stderr, so a script's stdout holds only results).
     public var writeError: (String) -> Void = { printError($0) }
     /// Set by `quit`.
@@ -65,6 +66,13 @@ public final class Lab {
         guard let command = commands.command(named: name) else {
             return .failed(unknownCommandMessage(name))
         }
+        // Extra words are refused, not ignored: `quit now` or `class auto extra` meant something.
+        if let limit = command.maximumArgumentCount, words.count > limit {
+            let takes = limit == 0 ? "takes no arguments" : "takes at most \(limit) argument\(limit == 1 ? "" : "s") (\(command.usage))"
+            let extra = words.count - limit == 1 ? "'\(Echo.word(words[limit]))' is one too many"
+                : "\(words.count - limit) words from '\(Echo.word(words[limit]))' on are too many"
+            return .failed("'\(command.name)' \(takes); \(extra).")
+        }
         let before = state
         Interruption.reset()
         do {
@@ -87,14 +95,14 @@ public final class Lab {
     }
 
     func reportError(_ message: String) {
-        writeError(terminal.red("error: ") + message)
+        writeError(terminal.red("error: ") + Echo.message(message))
     }
 
     private func unknownCommandMessage(_ name: String) -> String {
         if let suggestion = Suggestion.closest(to: name, among: commands.allNames) {
-            return "Unknown command '\(name)'; did you mean '\(suggestion)'? Type 'help' for the list."
+            return "Unknown command '\(Echo.word(name))'; did you mean '\(suggestion)'? Type 'help' for the list."
         }
-        return "Unknown command '\(name)'; type 'help' for the list."
+        return "Unknown command '\(Echo.word(name))'; type 'help' for the list."
     }
 
     /// Splits a line into words; double quotes keep spaces (`image "my cat.png"`).

@@ -59,6 +59,11 @@ public final class Repl {
             if case .failed = lab.execute("lesson \(lesson)"), !reader.isInteractive { return 1 }
         }
         while !lab.wantsToQuit {
+            // Output lost on a full disk or a closed stdout ends the session, as an error.
+            if let failure = StandardOutput.failure {
+                lab.reportError(failure.description)
+                return 1
+            }
             let prompt = lab.terminal.color == .none ? "camlab> " : "\u{01}\u{1B}[1m\u{02}camlab>\u{01}\u{1B}[0m\u{02} "
             switch reader.readLine(prompt: reader.isInteractive ? prompt : "") {
             case .end:

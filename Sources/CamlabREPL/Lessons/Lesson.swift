@@ -1,3 +1,4 @@
+import CamlabNN
 import Foundation
 
 /// A lesson: a Markdown file whose fenced `camlab` blocks are cells the REPL runs (Lessons/README.md).
@@ -18,7 +19,9 @@ public struct Lesson {
         var prose: [String] = []
         var cell: [String]?
         var fence = ""
-        for (index, line) in markdown.components(separatedBy: "\n").enumerated() {
+        // By isNewline, not "\n": a lesson saved with CRLF endings ("\r\n" is one Character) is
+        // otherwise one line.
+        for (index, line) in markdown.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init).enumerated() {
             if var lines = cell {
                 if line.trimmingCharacters(in: .whitespaces) == fence {
                     steps.append(try LessonStep(prose: prose, cellLines: lines, line: index + 1))
@@ -125,9 +128,10 @@ public enum LessonError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .noTitle(let path): return "The lesson \(path) has no '# Title' line."
         case .unclosedCell(let path): return "The lesson \(path) has a camlab cell that is never closed."
-        case let .badExpectation(text, line): return "Line \(line) of a lesson: cannot read the expectation '\(text)'; see Lessons/README.md."
+        // The line as typed, escaped: a stray control character must not end the sentence early.
+        case let .badExpectation(text, line): return "Line \(line) of a lesson: cannot read the expectation '\(Echo.word(text))'; see Lessons/README.md."
         case let .noSuchLesson(name, available):
-            return "There is no lesson '\(name)'; the lessons are \(available.map(String.init).joined(separator: ", "))."
+            return "There is no lesson '\(Echo.word(name))'; the lessons are \(available.map(String.init).joined(separator: ", "))."
         }
     }
 }

@@ -1,5 +1,7 @@
+import CamlabFiles
 import CamlabLab
 import CamlabMethods
+import CamlabNN
 import Foundation
 
 /// Plays lessons in the REPL: shows a step's prose and cell, runs the cell on Enter, shows its
@@ -23,11 +25,20 @@ public final class LessonPlayer {
     /// Every lesson of the folder, by number.
     public func catalog() throws -> [Lesson] {
         guard let folder else { throw CommandError.message("No Lessons folder was found; run camlab from its package or set CAMLAB_LESSONS.") }
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        // Foundation's errors are paragraphs of NSCocoaErrorDomain: say it in one sentence instead.
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted() else {
+            throw CommandError.message("Cannot list the lessons folder '\(folder)' (CAMLAB_LESSONS or Lessons/): it does not exist or is not a readable folder.")
+        }
         return try names.compactMap { name -> Lesson? in
             guard let number = Lesson.number(ofFile: name) else { return nil }
             let path = (folder as NSString).appendingPathComponent(name)
-            return try Lesson(number: number, path: path, markdown: String(contentsOfFile: path, encoding: .utf8))
+            let markdown: String
+            do {
+                markdown = try RegularFile.text(at: path)
+            } catch {
+                throw CommandError.message("Cannot read the lesson '\(path)': \(error).")
+            }
+            return try Lesson(number: number, path: path, markdown: markdown)
         }
     }
 

@@ -5,7 +5,7 @@ import CamlabLab
 enum TerminalMarkdown {
     static func render(_ markdown: String, terminal: Terminal) -> String {
         var inFence = false
-        return markdown.components(separatedBy: "\n").map { line -> String in
+        return markdown.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init).map { line -> String in
             if line.trimmingCharacters(in: .whitespaces).hasPrefix("```") { inFence.toggle(); return "" }
             if inFence { return "    " + line }
             if line.hasPrefix("#") {

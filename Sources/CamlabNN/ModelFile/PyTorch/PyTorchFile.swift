@@ -1,3 +1,4 @@
+import CamlabFiles
 import Foundation
 
 /// Reads the state dicts that PyTorch's `torch.save` writes (`.pth`, `.pt`; the zip format of
@@ -161,9 +162,14 @@ public enum PyTorchFile {
         }
         guard !isDirectory.boolValue else { throw PyTorchFileError(file: path, .isDirectory) }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw PyTorchFileError(file: path, .unreadable(reason: error.localizedDescription))
+            try RegularFile.check(at: path, limit: Limits.fileBytes)
+        } catch let failure as RegularFile.Failure {
+            throw PyTorchFileError(file: path, .unreadable(reason: failure.description))
         }
+        // Mapped, not copied: a checkpoint can be half a gigabyte.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw PyTorchFileError(file: path, .unreadable(reason: "the file could not be read"))
+        }
+        return data
     }
 }
