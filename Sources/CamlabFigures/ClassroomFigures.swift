@@ -8,13 +8,24 @@ import Foundation
 public struct ClassroomFigures {
     public var outputFolder = "Figures"
     public var modelPath: String
-    /// The JSON lines of `camlab train --json`; nil skips the training curves with a note.
+    /// The JSON lines of `camlab train --json` (by default the log shipped beside the model); nil
+    /// skips the training curves with a note.
     public var trainingLogPath: String?
     public var style = FigureStyle()
     /// The seed of the generated images.
     public var seed: UInt64 = 0
 
-    public init(modelPath: String) { self.modelPath = modelPath }
+    public init(modelPath: String) {
+        self.modelPath = modelPath
+        trainingLogPath = Self.trainingLog(besideModelAt: modelPath)
+    }
+
+    /// The training log shipped beside a model: `NAME-training.jsonl` for `NAME.safetensors`.
+    public static func trainingLog(besideModelAt modelPath: String) -> String? {
+        guard modelPath.hasSuffix(".safetensors") else { return nil }
+        let log = String(modelPath.dropLast(".safetensors".count)) + "-training.jsonl"
+        return FileManager.default.fileExists(atPath: log) ? log : nil
+    }
 
     /// The methods compared on each dataset.
     static let comparisons: [(DatasetKind, [MethodName], String)] = [
@@ -77,7 +88,7 @@ public struct ClassroomFigures {
         if let trainingLog {
             try write("curves.png") { Figures.curves(trainingLog, title: "Training: \(lab.modelName)", style: style) }
         } else {
-            report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
+            report("skipped curves.png: no training log beside the model (pass the JSON lines of `camlab train --json` with --training-log FILE)")
         }
         return written
     }

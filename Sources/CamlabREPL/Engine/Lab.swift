@@ -12,6 +12,9 @@ public final class Lab {
     public let commands: CommandTable
     public private(set) var results: [NumberedResult] = []
     public let lessons: LessonPlayer
+    /// The model the session started with (`$CAMLAB_MODEL` or the lessons' model): lessons that
+    /// need it put it back when another one (a model trained in an exercise) is current.
+    public let lessonsModelPath: String
     /// Where output goes (stdout in the REPL; a buffer in tests).
     public var write: (String) -> Void = { print($0) }
     /// Where errors go (stderr, so a script's stdout holds only results).
@@ -24,6 +27,7 @@ public final class Lab {
 
     public init(state: LabState, terminal: Terminal, lessons: LessonPlayer, commands: CommandTable = .standard) {
         self.state = state
+        self.lessonsModelPath = state.modelPath
         self.terminal = terminal
         self.lessons = lessons
         self.commands = commands
