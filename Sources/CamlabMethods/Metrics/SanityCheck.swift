@@ -16,6 +16,10 @@ public struct SanityCheck {
         public let empty: Set<MethodName>
     }
 
+    /// The methods checked unless others are asked for: two gradient CAMs, one class-agnostic
+    /// map and the two guided methods the paper tested.
+    public static let defaultMethods: [MethodName] = [.gradcam, .gradcampp, .eigencam, .guided, .guidedGradcam]
+
     public let methods: [MethodName]
     public let classIndex: Int
     public let stages: [Stage]

@@ -37,7 +37,7 @@ struct SanityCommand: Command {
                 throw CommandError.message("'\(word)' is not a method" + (suggestion.map { "; did you mean '\($0)'?" } ?? "."))
             }
         }
-        if methods.isEmpty { methods = [.gradcam, .gradcampp, .eigencam, .guided, .guidedGradcam] }
+        if methods.isEmpty { methods = SanityCheck.defaultMethods }
         let network = try lab.network()
         let input = try lab.image().modelInput(for: network)
         let check: SanityCheck
