@@ -19,6 +19,9 @@ struct SanityCommand: ParsableCommand {
     @Option(help: "The seed of the random weights.")
     var seed: UInt64 = 1
 
+    @Option(name: .customLong("labels"), help: ArgumentHelp("A model of the same architecture trained on permuted labels (data randomization test).", valueName: "file"))
+    var labelsModel: String?
+
     func run() throws {
         let chosen = try methods.map { try $0.split(separator: ",").map { name -> MethodName in
             guard let method = MethodName(name: String(name)) else {
@@ -27,7 +30,9 @@ struct SanityCommand: ParsableCommand {
             return method
         } } ?? SanityCheck.defaultMethods
         let (network, input, classIndex) = try choice.load()
-        let check = try SanityCheck(network: network, input: input.batch, methods: chosen, classIndex: classIndex, layer: choice.layer, seed: seed)
+        let randomLabels = try labelsModel.map { try Network(contentsOf: $0) }
+        let check = try SanityCheck(network: network, input: input.batch, methods: chosen, classIndex: classIndex, layer: choice.layer,
+                                    seed: seed, randomLabels: randomLabels)
         print(check.humanReadable(terminal: .standardOutput, className: network.classes[check.classIndex]))
     }
 }

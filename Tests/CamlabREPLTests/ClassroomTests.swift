@@ -39,6 +39,20 @@ import Testing
         #expect(options == LessonRecipe.options)   // not 2 epochs, which left a model at 41 %
         #expect(try TrainCommand.options(from: ["3", "--seed", "7"]).epochs == 3)
         #expect(throws: CommandError.self) { try TrainCommand.options(from: ["--lr"]) }
+        #expect(try TrainCommand.options(from: ["--shuffle-labels", "3"]).epochs == 3)
+    }
+
+    @Test func sanityComparesWithARandomLabelModelAndWithRandomizedLayers() throws {
+        let recording = RecordingLab()
+        // The model against itself: the data randomization row must then show identical maps.
+        let output = try #require(recording.run("sanity gradcam guided --labels \(RecordingLab.model)"), "\(recording.errors)")
+        #expect(output.text.contains("trained on random labels"))
+        guard case .number(let top)? = output.values["gradcam_rank_top"], case .number(let all)? = output.values["gradcam_rank"],
+              case .number(let same)? = output.values["gradcam_rank_labels"], case .number(let similar)? = output.values["guided_ssim_labels"] else {
+            Issue.record("no sanity values"); return
+        }
+        #expect(abs(same - 1) < 1e-9 && abs(similar - 1) < 1e-9)
+        #expect(all < top)   // the more layers are random, the less the Grad-CAM map is the trained one's
     }
 
     @Test func aLessonPutsBackTheModelItIsWrittenForAndSaysSo() throws {

@@ -23,12 +23,15 @@ public struct SanityCheck {
     public let methods: [MethodName]
     public let classIndex: Int
     public let stages: [Stage]
+    /// The data randomization test: the maps of a model trained on permuted labels, against the
+    /// trained model's (nil when no such model was given).
+    public let labelRandomization: Stage?
 
     /// `input` is one normalized image [1, C, H, W]; the class is `classIndex`, else the trained
     /// model's prediction, kept for every randomized model (the question is what the map shows for
     /// that class, not what a random network predicts).
     public init(network: Network, input: Tensor, methods: [MethodName], classIndex: Int? = nil, layer: String? = nil,
-                seed: UInt64 = 1, shouldStop: () -> Bool = { false }) throws {
+                seed: UInt64 = 1, randomLabels: Network? = nil, shouldStop: () -> Bool = { false }) throws {
         let c = classIndex ?? withoutGradient { network(input) }.argmaxAlongLastAxis()[0]
         self.methods = methods
         self.classIndex = c
@@ -47,22 +50,26 @@ public struct SanityCheck {
         let original = Dictionary(uniqueKeysWithValues: network.stateDict.map { ($0.name, $0.tensor) })
         // Modules with parameters, from the output back to the input.
         let layers = network.leaves.filter { !$0.parameters.isEmpty }.map(\.path).reversed()
-        var randomized: [String] = [], stages: [Stage] = []
-        for path in layers {
+        func stage(_ randomized: [String], _ other: Network) throws -> Stage {
             if shouldStop() { throw Stopped() }
-            randomized.append(path)
-            var parameters = original
-            for (name, tensor) in fresh where randomized.contains(where: { name.hasPrefix($0 + ".") }) { parameters[name] = tensor }
-            let scrambled = try maps(Network(architecture: network.architecture, parameters: parameters))
+            let scrambled = try maps(other)
             var rank: [MethodName: Double] = [:], ssim: [MethodName: Double] = [:]
             let empty = Set(methods.filter { method in scrambled[method]!.allSatisfy { $0 == scrambled[method]![0] } })
             for method in methods {
                 rank[method] = Self.rankCorrelation(trained[method]!, scrambled[method]!)
                 ssim[method] = Self.structuralSimilarity(Self.scaled(trained[method]!), Self.scaled(scrambled[method]!), width: input.shape[3])
             }
-            stages.append(Stage(randomized: randomized, rankCorrelation: rank, structuralSimilarity: ssim, empty: empty))
+            return Stage(randomized: randomized, rankCorrelation: rank, structuralSimilarity: ssim, empty: empty)
+        }
+        var randomized: [String] = [], stages: [Stage] = []
+        for path in layers {
+            randomized.append(path)
+            var parameters = original
+            for (name, tensor) in fresh where randomized.contains(where: { name.hasPrefix($0 + ".") }) { parameters[name] = tensor }
+            stages.append(try stage(randomized, Network(architecture: network.architecture, parameters: parameters)))
         }
         self.stages = stages
+        labelRandomization = try randomLabels.map { try stage(["labels"], $0) }
     }
 
     /// Thrown when `shouldStop` asks to stop (Ctrl-C).

@@ -105,11 +105,12 @@ struct MetricsCommand: Command {
 /// `train [EPOCHS]`: a fresh network of the current model's architecture trained on `shapes`.
 struct TrainCommand: Command {
     let name = "train"
-    let usage = "train [EPOCHS] [OPTIONS]"
+    let usage = "train [EPOCHS] [--lr X] [--seed S] [--shuffle-labels]"
     let summary = "Train a fresh network of the current architecture on the shapes dataset (default: the lessons' recipe)."
     let details = """
         EPOCHS defaults to 10; OPTIONS: --lr X (learning rate, default 2e-3), --seed S (default 1) —
-        the recipe of the lessons' model. The network starts from PyTorch's default initialization
+        the recipe of the lessons' model — and --shuffle-labels, which trains on the same images with
+        their labels permuted (seeded by S): Adebayo et al.'s data randomization test ('sanity --labels'). The network starts from PyTorch's default initialization
         (seeded) and learns from the 4,000 training images of Datasets/shapes. A progress bar shows
         loss, accuracy, images/s and the time left; Ctrl-C stops and keeps the model you had.
         The trained model is saved as a new file in $CAMLAB_HOME/models (default ~/.camlab/models, or
@@ -124,7 +125,7 @@ struct TrainCommand: Command {
     /// default, left a model at 41 % accuracy).
     static func options(from arguments: [String]) throws -> TrainingOptions {
         var options = LessonRecipe.options
-        var words = arguments[...]
+        var words = arguments[...].filter { $0 != "--shuffle-labels" }[...]
         let usage = TrainCommand().usage
         while let word = words.popFirst() {
             switch word {
@@ -141,7 +142,14 @@ struct TrainCommand: Command {
         let (epochs, seed) = (options.epochs, options.seed)
         let architecture = try lab.network().architecture
         let directory = try lessonDataset("shapes")
-        let data = try LabData.labeledImages(in: directory + "/train", for: architecture) { lab.writeError($0) }
+        var data = try LabData.labeledImages(in: directory + "/train", for: architecture) { lab.writeError($0) }
+        if arguments.contains("--shuffle-labels") {
+            // The same images, the labels dealt out again: nothing left to learn but the images themselves.
+            var labels = data.labels
+            var generator = RandomGenerator(seed: seed &+ 1)
+            generator.shuffle(&labels)
+            data = LabeledImages(images: data.images, labels: labels)
+        }
         let network = try Network(architecture: architecture, seed: seed)
         let reporter = TrainingReporter(json: false, stdoutIsTerminal: lab.terminal.isInteractive)
         var lines: [String] = []
