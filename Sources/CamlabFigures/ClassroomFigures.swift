@@ -9,7 +9,8 @@ import Foundation
 public struct ClassroomFigures {
     public var outputFolder = "Figures"
     public var modelPath: String
-    /// The JSON lines of `camlab train --json`; nil skips the training curves with a note.
+    /// The JSON lines of `camlab train --json` (by default the log shipped beside the model); nil
+    /// skips the training curves with a note.
     public var trainingLogPath: String?
     public var style = FigureStyle()
     /// The seed of the generated images.
@@ -18,7 +19,17 @@ public struct ClassroomFigures {
     /// skips those with a note.
     public var resNetModelPath: String? = ResourceLocator.find(ResourceLocator.scenesModel)
 
-    public init(modelPath: String) { self.modelPath = modelPath }
+    public init(modelPath: String) {
+        self.modelPath = modelPath
+        trainingLogPath = Self.trainingLog(besideModelAt: modelPath)
+    }
+
+    /// The training log shipped beside a model: `NAME-training.jsonl` for `NAME.safetensors`.
+    public static func trainingLog(besideModelAt modelPath: String) -> String? {
+        guard modelPath.hasSuffix(".safetensors") else { return nil }
+        let log = String(modelPath.dropLast(".safetensors".count)) + "-training.jsonl"
+        return FileManager.default.fileExists(atPath: log) ? log : nil
+    }
 
     /// The methods compared on each dataset.
     static let comparisons: [(DatasetKind, [MethodName], String)] = [
@@ -94,7 +105,7 @@ public struct ClassroomFigures {
         if let trainingLog {
             try write("curves.png") { Figures.curves(trainingLog, title: "Training: \(lab.modelName)", style: style) }
         } else {
-            try report("skipped curves.png: no training log (pass the JSON lines of `camlab train --json` with --training-log FILE)")
+            try report("skipped curves.png: no training log beside the model (pass the JSON lines of `camlab train --json` with --training-log FILE)")
         }
         return written
     }

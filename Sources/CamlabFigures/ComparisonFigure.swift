@@ -22,24 +22,29 @@ extension Figures {
         let side = style.cellSide
         var panels: [[PanelGrid.Panel]] = [], labels: [[TextLine]] = []
         var outlinedClasses: [String] = []
-        for row in rows {
-            var explanations: [Explanation] = []
-            for method in methods {
-                explanations.append(try lab.explain(row.subject, method: method, classIndex: row.classIndex, layer: layer))
-            }
+        let explained = try rows.map { row in
+            try methods.map { try lab.explain(row.subject, method: $0, classIndex: row.classIndex, layer: layer) }
+        }
+        // One scale per method (column) when shared: raw maps of different methods are in different units.
+        let columns = methods.indices.map { column in Explanation.sharedScale(explained.map { $0[column] }) }
+        for (rowIndex, (row, explanations)) in zip(rows, explained).enumerated() {
             let explained = explanations[0]
             let outlined = row.subject.outlineClasses(explaining: explained.className)
             outlinedClasses += outlined
             var cells = [PanelGrid.Panel(picture: row.subject.picture(side: side, outlining: outlined, style: style))]
-            for explanation in explanations {
-                let overlay = Display.overlay(row.subject.image, map: try Display.heatmap(explanation.map!), side: side, style: style)
+            for (column, explanation) in explanations.enumerated() {
+                let map = try Display.heatmap(explanation, shared: columns[column][rowIndex], style: style)
+                let overlay = Display.overlay(row.subject.image, map: map, side: side, style: style)
                 cells.append(PanelGrid.Panel(picture: row.subject.outlined(overlay, classes: outlined, style: style),
-                                             caption: explanation.isEmpty ? [style.smallLine("empty map")] : []))
+                                             caption: Display.rawCaption(explanation, style: style)))
             }
             panels.append(cells)
             var label = [style.headingLine(row.subject.name),
                          style.bodyLine("class: \(explained.className)"),
                          style.noteLine("p = \(probability(explained))")]
+            if let share = row.subject.shareLabel(of: explained.map!.scalars, explaining: explained.className) {
+                label.append(style.noteLine("\(methods[0].rawValue): " + share))
+            }
             if let truth = row.subject.truth, row.subject.masks[explained.className] == nil {
                 label.append(style.noteLine("shows: \(truth)"))
             }
@@ -50,7 +55,9 @@ extension Figures {
                                          masks: rows.reduce(into: [:]) { $0.merge($1.subject.masks) { first, _ in first } }) : nil
         let heading = title ?? methods.map(\.title).joined(separator: " vs ")
         return PanelGrid(title: [style.titleLine(heading)],
-                         subtitle: [style.noteLine("each row explains the class named on its left · "
+                         subtitle: [style.noteLine((style.sharesScale ? "shared scale: the maps of each column divided by the largest of them · "
+                                                                      : "each map scaled to [0, 1] on its own; under it the raw peak that 1 stands for · ")
+                                                   + "each row explains the class named on its left · "
                                                    + (layer.map { "layer \($0)" } ?? "layer \(lab.network.architecture.targetLayer)")
                                                    + " · model: \(lab.modelName)")],
                          columnHeaders: [[style.headingLine("input")]] + methods.map { [style.headingLine($0.title)] },

@@ -11,20 +11,28 @@ extension Figures {
         let side = style.panelSide
         var rows: [[PanelGrid.Panel]] = [], labels: [[TextLine]] = []
         var names: [String] = []
-        for classIndex in classIndices {
-            let supporting = try lab.explain(subject, method: .gradcam, classIndex: classIndex, layer: layer)
-            let opposing = try lab.explain(subject, method: .counterfactual, classIndex: classIndex, layer: layer)
+        let explained = try classIndices.map { classIndex in
+            (try lab.explain(subject, method: .gradcam, classIndex: classIndex, layer: layer),
+             try lab.explain(subject, method: .counterfactual, classIndex: classIndex, layer: layer))
+        }
+        // For and against are Grad-CAM of y^c and of −y^c: the same units, one shared scale.
+        let shared = Explanation.sharedScale(explained.flatMap { [$0.0, $0.1] })
+        for (index, (supporting, opposing)) in explained.enumerated() {
             names.append(supporting.className)
             let outlines = subject.outlineClasses(explaining: supporting.className)
-            func panel(_ explanation: CamlabMethods.Explanation) throws -> PanelGrid.Panel {
-                let overlay = Display.overlay(subject.image, map: try Display.heatmap(explanation.map!), side: side, style: style)
+            func panel(_ explanation: CamlabMethods.Explanation, _ sharedMap: [Float]?) throws -> PanelGrid.Panel {
+                let map = try Display.heatmap(explanation, shared: sharedMap, style: style)
+                let overlay = Display.overlay(subject.image, map: map, side: side, style: style)
                 return PanelGrid.Panel(picture: subject.outlined(overlay, classes: outlines, style: style),
-                                       caption: explanation.isEmpty ? [style.smallLine("empty map")] : [])
+                                       caption: Display.rawCaption(explanation, style: style))
             }
             rows.append([PanelGrid.Panel(picture: subject.picture(side: side, outlining: outlines, style: style)),
-                         try panel(supporting), try panel(opposing)])
+                         try panel(supporting, shared[2 * index]), try panel(opposing, shared[2 * index + 1])])
             labels.append([style.headingLine("class \(supporting.className)"),
-                           style.noteLine("p = \(probability(supporting))")])
+                           style.noteLine("p = \(probability(supporting))")]
+                          + [("for", supporting), ("against", opposing)].compactMap { word, explanation in
+                              subject.shareLabel(of: explanation.map!.scalars, explaining: supporting.className).map { style.noteLine("\(word): " + $0) }
+                          })
         }
         return PanelGrid(title: [style.titleLine(title ?? "Evidence for and against each class (counterfactual Grad-CAM)")],
                          subtitle: [style.bodyLine("\(subject.name): \(names.joined(separator: " and "))"),

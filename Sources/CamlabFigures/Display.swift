@@ -1,5 +1,6 @@
 import CamlabCore
 import CamlabImaging
+import CamlabMethods
 
 /// Turning images, maps and gradients into the pixels a figure shows.
 public enum Display {
@@ -22,6 +23,21 @@ public enum Display {
     }
 
     /// A map [H, W] as a heatmap.
+    /// An explanation's map as drawn: on its own [0, 1] scale, or `shared` (its values on the scale
+    /// of the maps it is compared with, `Explanation.sharedScale`) when the style shares the scale.
+    static func heatmap(_ explanation: Explanation, shared: [Float]?, style: FigureStyle) throws -> Heatmap {
+        let own = try heatmap(explanation.map!)
+        guard style.sharesScale, let shared else { return own }
+        return Heatmap(width: own.width, height: own.height, values: shared)
+    }
+
+    /// The magnitude under a panel: what 1 on the map stands for (every map is scaled on its own).
+    static func rawCaption(_ explanation: Explanation, style: FigureStyle) -> [TextLine] {
+        if explanation.isEmpty { return [style.smallLine("empty map")] }
+        guard let peak = explanation.rawPeak else { return [] }
+        return [style.smallLine("raw peak " + String(format: "%.3g", Double(peak)))]
+    }
+
     public static func heatmap(_ map: Tensor) throws -> Heatmap {
         guard map.rank == 2, map.shape[0] > 0, map.shape[1] > 0 else {
             throw FigureError("a heatmap needs a non-empty two-dimensional map, not one of shape \(map.shape)")

@@ -27,6 +27,9 @@ public struct FigureRequest {
     /// nil: `FigureLab.defaultModelPath()`.
     public var modelPath: String?
     public var imagePaths: [String] = []
+    /// Images already in hand (the REPL's current image, with its name and ground truth); used
+    /// instead of `imagePaths` when set.
+    public var subjects: [Subject]?
     /// nil: Grad-CAM for one-method figures, Grad-CAM and Grad-CAM++ for comparisons.
     public var methods: [MethodName]?
     /// A class name or index; nil: the predicted class (counterfactual: the two most probable).
@@ -69,13 +72,14 @@ public struct FigureRequest {
             }
             return Figures.curves(try TrainingLog.read(at: logPath), title: title ?? "Training", style: style)
         }
-        guard !imagePaths.isEmpty else {
+        // Subjects given are shown as they are; files are brought to the network by the recipe.
+        let subjects = try self.subjects ?? imagePaths.map { try Subject.file(at: $0).prepared(with: preprocessing) }
+        guard !subjects.isEmpty else {
             throw FigureError("The \(kind.rawValue) figure needs an image: pass one with --image FILE.")
         }
-        if kind != .compare, imagePaths.count > 1 {
-            throw FigureError("The \(kind.rawValue) figure shows one image, but \(imagePaths.count) were given; use `camlab figure compare` for several.")
+        if kind != .compare, subjects.count > 1 {
+            throw FigureError("The \(kind.rawValue) figure shows one image, but \(subjects.count) were given; use `camlab figure compare` for several.")
         }
-        let subjects = try imagePaths.map { try Subject.file(at: $0).prepared(with: preprocessing) }
         let lab = try FigureLab(modelAt: modelPath ?? FigureLab.defaultModelPath(), overriding: preprocessing.filling(.none))
         let classIndex = try className.map(lab.classIndex(named:))
         switch kind {

@@ -11,6 +11,9 @@ public struct FigureStyle: Sendable {
     public var showsEquation = true
     /// Outlines the ground-truth masks on the overlays when they are known.
     public var showsOutlines = true
+    /// `--scale shared`: the maps of one method share one scale (divided by the largest raw peak
+    /// among them) instead of each being scaled to [0, 1] on its own, so a weak map looks weak.
+    public var sharesScale = false
     public var typeface = Typeface.available
 
     /// Side of a panel in single-image figures and of a cell in comparison grids (pixels).

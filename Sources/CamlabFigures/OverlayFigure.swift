@@ -18,7 +18,8 @@ extension Figures {
                                     caption: [style.smallLine(subject.name)])
         let overlay = PanelGrid.Panel(
             picture: subject.outlined(Display.overlay(subject.image, map: map, side: side, style: style), classes: outlined, style: style),
-            caption: [style.smallLine(explanation.isEmpty ? "empty map: no positive evidence" : "map over the image")])
+            caption: [style.smallLine(explanation.isEmpty ? "empty map: no positive evidence" : "map over the image, scaled to [0, 1]")]
+                + (explanation.isEmpty ? [] : Display.rawCaption(explanation, style: style)))
         let predicted = explanation.predictedClass
         var subtitle = [style.bodyLine("class \(explanation.classSummary)"
             + (predicted == explanation.classIndex ? " (predicted)" : "; predicted \(lab.network.classes[predicted])")

@@ -1,6 +1,7 @@
 import CamlabData
 import CamlabImaging
 import CamlabLab
+import CamlabMethods
 
 /// An image to explain, with what is known about it: a short name for labels and, for images
 /// from camlab's datasets, the ground-truth mask of each class present.
@@ -45,6 +46,17 @@ public struct Subject: Sendable {
     /// every object (the model is explaining something that is not there).
     func outlineClasses(explaining className: String) -> [String] {
         masks[className] != nil ? [className] : presentClasses
+    }
+
+    /// Where a map (at the image's size) lies, for a row label: "on circle 22% · elsewhere on
+    /// objects 16%" — nil without masks. What the prose says about a map can be read beside it.
+    func shareLabel(of map: [Float], explaining className: String) -> String? {
+        guard !masks.isEmpty, map.count == image.width * image.height else { return nil }
+        var parts: [String] = []
+        if let own = masks[className] { parts.append(String(format: "on %@ %.0f%%", className, 100 * Localization.share(of: map, inside: [own.pixels]))) }
+        let others = masks.filter { $0.key != className }.map(\.value.pixels)
+        if !others.isEmpty { parts.append(String(format: "on other objects %.0f%%", 100 * Localization.share(of: map, inside: others))) }
+        return parts.joined(separator: " · ")
     }
 
     /// The classes present, by name, when known: "circle and square".

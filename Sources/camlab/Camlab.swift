@@ -15,6 +15,7 @@ struct Camlab: ParsableCommand {
             CamCommand.self,
             CheckCommand.self,
             MetricsCommand.self,
+            SanityCommand.self,
             FigureCommand.self,
             FiguresCommand.self,
             TrainCommand.self,

@@ -71,6 +71,9 @@ struct FigureCommand: ParsableCommand {
     @Flag(name: .customLong("no-outlines"), help: "Leave out the ground-truth outlines.")
     var noOutlines = false
 
+    @Option(help: ArgumentHelp("own: each map scaled to [0, 1] on its own; shared: maps of one method on one scale (compare, counterfactual).", valueName: "own|shared"))
+    var scale: String = "own"
+
     func run() throws {
         do {
             let path = try outputPath(out)
@@ -89,6 +92,8 @@ struct FigureCommand: ParsableCommand {
             guard (1...64).contains(featureMaps) else { throw FigureError("--feature-maps must be between 1 and 64.") }
             request.featureMapCount = featureMaps
             request.style = try style(colormap: colormap, imageWeight: imageWeight, equation: !noEquation, outlines: !noOutlines)
+            guard ["own", "shared"].contains(scale) else { throw FigureError("--scale is own or shared, not '\(scale)'.") }
+            request.style.sharesScale = scale == "shared"
             try request.render().writePNG(to: path)
             try StandardOutput.print("wrote \(path)")
         } catch {

@@ -8,7 +8,8 @@ struct FiguresCommand: ParsableCommand {
         commandName: "figures",
         abstract: "Regenerate every classroom figure (overlays, comparisons, gallery, bars, curves, counterfactual, guided).",
         discussion: "Images are generated deterministically, so running it twice gives byte-identical files. "
-            + "The training curves need --training-log (the JSON lines of `camlab train --json`); without it they are skipped with a note.")
+            + "The training curves come from --training-log (the JSON lines of `camlab train --json`), by default the log "
+            + "shipped beside the model (Models/shapes-tiny32-training.jsonl for the lessons' model); without one they are skipped with a note.")
 
     @Option(help: ArgumentHelp("The folder to write into.", valueName: "folder"))
     var out: String = "Figures"
@@ -27,7 +28,7 @@ struct FiguresCommand: ParsableCommand {
         do {
             var figures = ClassroomFigures(modelPath: try model ?? FigureLab.defaultModelPath())
             figures.outputFolder = out
-            figures.trainingLogPath = trainingLog
+            if let trainingLog { figures.trainingLogPath = trainingLog }
             figures.style = try style(colormap: colormap, imageWeight: 0.5)
             try figures.generate { try StandardOutput.print($0) }
         } catch {

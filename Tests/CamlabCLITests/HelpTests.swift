@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 struct HelpTests {
@@ -15,5 +16,21 @@ struct HelpTests {
         #expect(result.status != 0)
         #expect(result.stdout.isEmpty)
         #expect(!result.stderr.isEmpty)
+    }
+
+    @Test func readmesNameOnlyPathsANewcomerHas() throws {
+        for readme in ["README.md", "Tools/pytorch/README.md"] {
+            let text = try String(contentsOf: CommandLine.packageRoot.appendingPathComponent(readme), encoding: .utf8)
+            for machinePath in ["/work/", "/opt/", "shared/reference"] {
+                #expect(!text.contains(machinePath), "\(readme) names \(machinePath)")
+            }
+        }
+    }
+
+    @Test func sanityRandomizesFromTheTopAndReportsEachMethod() throws {
+        let result = try CommandLine.run(["sanity", "--methods", "gradcam,guided"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("cascading randomization"))
+        for layer in ["classifier", "+ features.5", "+ features.2", "+ features.0"] { #expect(result.stdout.contains(layer)) }
     }
 }

@@ -14,7 +14,7 @@ struct LessonRunTests {
     static func environment() -> [String: String] {
         let scratch = NSTemporaryDirectory() + "camlab-lesson-\(UUID().uuidString)"
         return ["CAMLAB_HISTORY": scratch + ".history", "CAMLAB_PROGRESS": scratch + ".progress.json",
-                "CAMLAB_MODELS": scratch + "-models"]
+                "CAMLAB_MODELS": scratch + "-models", "CAMLAB_HOME": scratch + "-home"]
     }
 
     @Test func thereAreLessons() {
@@ -24,7 +24,7 @@ struct LessonRunTests {
     @Test(arguments: lessonNumbers)
     func lessonRunsUnattended(_ number: Int) throws {
         let start = Date()
-        // Run where a learner might: outside the checkout, so files a lesson writes (figures) land there.
+        // Run where a learner might, outside the checkout: a lesson must write nothing there.
         let folder = URL(fileURLWithPath: NSTemporaryDirectory() + "camlab-lesson-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -35,6 +35,7 @@ struct LessonRunTests {
         #expect(!result.stdout.contains("✗"))
         #expect(!result.stdout.lowercased().contains(" nan"))
         #expect(seconds < 60, "lesson \(number) took \(seconds) s")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "lesson \(number) wrote into the current folder")
     }
 
     @Test func aLessonThatStopsTellingTheTruthFails() throws {

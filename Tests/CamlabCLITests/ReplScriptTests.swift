@@ -54,4 +54,21 @@ struct ReplScriptTests {
         #expect(result.stdout.contains("image  pairs 4"))
         #expect(result.stdout.contains("[1] Grad-CAM"))
     }
+
+    @Test func trainInTheReplSavesUnderHomeAndNeverOverAnotherModel() throws {
+        let home = NSTemporaryDirectory() + "camlab-home-\(UUID().uuidString)"
+        let models = home + "/.camlab/models"
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try Data("another session's model".utf8).write(to: URL(fileURLWithPath: models + "/trained.safetensors"))
+        var environment = Self.environment()
+        environment["HOME"] = home                    // not the password database's home
+        environment["CAMLAB_MODELS"] = ""
+        environment["CAMLAB_HOME"] = ""
+        let result = try CommandLine.run([], environment: environment, input: "train 1\nstate\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Saved to \(models)/trained-2.safetensors; it is now the current model"))
+        #expect(result.stdout.contains("It replaces "))           // and says which model it replaces
+        #expect(result.stdout.contains("model  \(models)/trained-2.safetensors"))
+        #expect(try String(contentsOfFile: models + "/trained.safetensors", encoding: .utf8) == "another session's model")
+    }
 }

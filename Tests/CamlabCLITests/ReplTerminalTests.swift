@@ -130,7 +130,7 @@ final class PseudoTerminal {
         #expect(terminal.expect("camlab> ") != nil)
         terminal.type("grad\t\t")                         // ambiguous: the second Tab lists the choices
         #expect(terminal.expect("gradcampp-paper") != nil)
-        terminal.type("cam-\t")                           // unique: completed, with a space
+        terminal.type("cam-e\t")                          // unique: completed, with a space
         #expect(terminal.expect("elementwise ") != nil)
         terminal.type("tri\t\r")                          // a class name, then run it
         #expect(terminal.expect("Grad-CAM element-wise ·") != nil)
@@ -213,6 +213,24 @@ final class PseudoTerminal {
         #expect(terminal.expect("model  ") != nil)
         #expect(terminal.expect("camlab> ") != nil)
         #expect(!FileManager.default.fileExists(atPath: history + "-models/trained.safetensors"))  // nothing saved
+        terminal.type("quit\r")
+        #expect(terminal.exitStatus() == 0)
+        #expect(terminal.isInCookedMode)
+    }
+
+    @Test func metricsShowsProgressAndStopsWithinASecondOfCtrlC() throws {
+        let terminal = try PseudoTerminal(environment: Self.environment(history: Self.scratchHistory()))
+        #expect(terminal.expect("camlab> ") != nil)
+        terminal.type("metrics multi gradcam scorecam 200\r")
+        #expect(terminal.expect("metrics [", timeout: 60) != nil)   // a bar, not 20 s of silence
+        #expect(terminal.expect("/400", timeout: 10) != nil)
+        let pressed = Date()
+        terminal.type("\u{03}")
+        #expect(terminal.expect("Interrupted; the state is as it was before the command.", timeout: 10) != nil)
+        let waited = Date().timeIntervalSince(pressed)
+        print("metrics: stopped \(Int(waited * 1000)) ms after Ctrl-C")
+        #expect(waited < 1.5)   // one explanation's work at most, with room for a busy machine
+        #expect(terminal.expect("camlab> ") != nil)
         terminal.type("quit\r")
         #expect(terminal.exitStatus() == 0)
         #expect(terminal.isInCookedMode)

@@ -92,6 +92,28 @@ struct FigureTests {
         }
     }
 
+    @Test func theTrainingLogShippedBesideAModelIsFound() throws {
+        let folder = try TemporaryFolder()
+        let model = folder.file("net.safetensors")
+        try FileManager.default.copyItem(atPath: Fixtures.path("model.safetensors"), toPath: model)
+        #expect(ClassroomFigures.trainingLog(besideModelAt: model) == nil)
+        #expect(ClassroomFigures(modelPath: model).trainingLogPath == nil)
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: folder.file("net-training.jsonl")))
+        #expect(ClassroomFigures.trainingLog(besideModelAt: model) == folder.file("net-training.jsonl"))
+        #expect(ClassroomFigures(modelPath: model).trainingLogPath == folder.file("net-training.jsonl"))
+        let shipped = Fixtures.packageRoot + "/Models/shapes-tiny32.safetensors"
+        #expect(ClassroomFigures.trainingLog(besideModelAt: shipped) == Fixtures.packageRoot + "/Models/shapes-tiny32-training.jsonl")
+    }
+
+    @Test func aSharedScaleChangesTheFigure() throws {
+        let rows = [ComparisonRow(subject: Self.triangle, classIndex: 2), ComparisonRow(subject: Self.triangle, classIndex: 0)]
+        var shared = FigureStyle()
+        shared.sharesScale = true
+        let own = try Figures.comparison(rows, methods: [.cam], lab: Self.lab).rgbImage
+        let dimmed = try Figures.comparison(rows, methods: [.cam], lab: Self.lab, style: shared).rgbImage
+        #expect(own != dimmed)
+    }
+
     @Test func outlinesComeFromTheMasks() throws {
         let subject = Self.triangle
         var plain = FigureStyle()

@@ -6,6 +6,8 @@ import Foundation
 enum Fixtures {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
     static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    /// The checkout, for the files camlab ships (Models/).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     static func json(_ name: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]

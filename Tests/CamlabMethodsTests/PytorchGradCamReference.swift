@@ -45,8 +45,8 @@ struct PytorchGradCamReference {
         (self.folder, self.network, self.cases) = (folder, network, cases)
     }
 
-    /// The methods the reference library has (camlab's own Grad-CAM++ variants are not in it).
-    static let libraryMethods = Set(MethodName.allCases.map(\.rawValue)).subtracting(["gradcampp-paper", "gradcampp-exact"])
+    /// The methods the reference library has (not camlab's own Grad-CAM++ variants and positive-weights Grad-CAM).
+    static let libraryMethods = Set(MethodName.allCases.map(\.rawValue)).subtracting(["gradcampp-paper", "gradcampp-exact", "gradcam-positive"])
 
     /// `relative` bounds raw, gap, weights, input gradients and logits (× the largest magnitude);
     /// `map` bounds maps (absolute).

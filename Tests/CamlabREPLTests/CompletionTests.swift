@@ -22,7 +22,7 @@ struct CompletionTests {
 
     @Test func commandsMethodsClassesLayersLessonsAndPaths() {
         let lab = RecordingLab().lab
-        #expect(candidates("grad", lab: lab) == .words(["gradcam", "gradcam-elementwise", "gradcampp", "gradcampp-exact", "gradcampp-paper", "gradcheck", "gradgrad", "grads"]))
+        #expect(candidates("grad", lab: lab) == .words(["gradcam", "gradcam-elementwise", "gradcam-positive", "gradcampp", "gradcampp-exact", "gradcampp-paper", "gradcheck", "gradgrad", "grads"]))
         #expect(candidates("he", lab: lab) == .words(["help"]))
         #expect(candidates("class tri", lab: lab) == .words(["triangle"]))
         #expect(candidates("layer features.", lab: lab) == .words((0...6).map { "features.\($0)" }))

@@ -120,6 +120,7 @@ public struct CamReport {
                     lines.append("Peak at (x \(peak % picture.width), y \(peak / picture.width)); "
                         + "\(percent(map.scalars.filter { $0 >= 0.5 }.count, of: map.count)) of the image is above half the peak.")
                 }
+                if let range = e.rawRange { lines.append(Self.rawRangeLine(range)) }
             } else if let gradient = e.inputGradient {
                 let shown = GuidedDisplay.image(from: gradient)
                 lines.append(TerminalHeatmap.render(shown, intensity: shown.pixels.enumerated().filter { $0.offset % 3 == 0 }
@@ -128,6 +129,12 @@ public struct CamReport {
             }
             return lines.joined(separator: "\n")
         }.joined(separator: "\n\n")
+    }
+
+    /// Magnitude beside the normalized map: every map is scaled to [0, 1] on its own.
+    public static func rawRangeLine(_ range: ClosedRange<Float>) -> String {
+        "Scaled to [0, 1] on its own: the raw map runs from \(String(format: "%.3g", Double(range.lowerBound))) to "
+            + "\(String(format: "%.3g", Double(range.upperBound))), and 1 stands for \(String(format: "%.3g", Double(Swift.max(range.upperBound, 0))))."
     }
 
     private func format(_ x: Float) -> String { String(format: "%.3f", Double(x)) }

@@ -39,6 +39,8 @@ public struct EquationCheck {
     public let expectedToHold: Bool
     /// Lines of explanation printed after the table.
     public let notes: [String]
+    /// Other numbers the notes quote, for lesson expectations (`max_gradient`).
+    public private(set) var values: [String: Double] = [:]
 
     public var maximumDifference: Double { rows.map(\.difference).max() ?? 0 }
     public var holds: Bool { maximumDifference <= tolerance }
@@ -142,7 +144,8 @@ public struct EquationCheck {
                 return Swift.abs(gp * gp / (2 * gp * gp + a * gp * gp * gp + 1e-6) - gp * gp / (2 * gp * gp + a * gp * gp * gp))
             }.max() ?? 0
             let typical = positions.map { Swift.abs(Double(g.scalars[$0])) }.max() ?? 0
-            notes = ["Y = exp(y^\(c)); ∂²Y and ∂³Y are the autodiff's own gradient differentiated twice more, at \(rows.count) positions with a positive gradient.",
+            values = ["max_gradient": typical, "library_shift": libraryShift]
+            notes = ["Y = exp(y^c) for class c = \(c) (\(network.classes[c])); ∂²Y and ∂³Y are the autodiff's own gradient differentiated twice more, at \(rows.count) positions with a positive gradient.",
                      "The closed form replaces them by (∂Y)²/Y and (∂Y)³/Y², exact when y is piecewise linear in A (ReLU, max-pool, conv, linear).",
                      "pytorch-grad-cam adds 1e-6 to the denominator; with gradients up to \(Self.format(typical)) that changes α by up to \(Self.format(libraryShift)) here."]
         }

@@ -38,25 +38,38 @@ public struct MetricsReport {
     public let rows: [Row]
     public let dataDescription: String
 
-    public init(network: Network, dataDirectory: String, methods: [MethodName], limit: Int = 200,
-                progress: (String) -> Void = { _ in }) throws {
+    /// Thrown when `shouldStop` asks to stop (Ctrl-C): nothing half-scored is reported.
+    public struct Stopped: Error {}
+
+    /// `explained` is told after each explanation how many of all (every method's) are done;
+    /// `shouldStop` is asked as often, so Ctrl-C stops within one explanation.
+    /// `layer`: the layer explained (nil: the model's target layer).
+    public init(network: Network, dataDirectory: String, methods: [MethodName], limit: Int = 200, layer: String? = nil,
+                progress: (String) -> Void = { _ in }, explained: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                shouldStop: () -> Bool = { false }) throws {
         let items = try Self.items(in: dataDirectory, network: network, limit: limit)
         guard !items.isEmpty else { throw DatasetError(action: "score", path: dataDirectory, problem: "it holds no images") }
         let hasMasks = items.allSatisfy { $0.mask != nil }
         dataDescription = "\(items.count) explanations of images in \(dataDirectory)" + (hasMasks ? " (with ground-truth masks)" : " (no masks: localization not measured)")
+            + " at layer \(layer ?? network.architecture.targetLayer)"
         let input = try ModelInput(images: items.map { ($0.name, $0.image) }, network: network)
         let width = network.architecture.input[2]
         var rows: [Row] = []
+        let total = items.count * methods.filter(\.producesMap).count
+        var done = 0
         for method in methods where method.producesMap {
             progress("scoring \(method.rawValue) on \(items.count) explanations …")
             var faithfulness: [Faithfulness] = []
             var localization: [Localization] = []
             var empty = 0
-            for start in stride(from: 0, to: items.count, by: 32) {
-                let range = start..<Swift.min(start + 32, items.count)
+            // Small batches: a Score-CAM batch of 32 would keep Ctrl-C waiting for seconds.
+            for start in stride(from: 0, to: items.count, by: 8) {
+                if shouldStop() { throw Stopped() }
+                let range = start..<Swift.min(start + 8, items.count)
                 let batch = withoutGradient { input.batch.sliced(alongAxis: 0, range: range) }
-                let explanations = try Explainer(network: network).explain(batch, ExplanationRequest(method: method, classes: range.map { items[$0].classIndex }))
+                let explanations = try Explainer(network: network).explain(batch, ExplanationRequest(method: method, classes: range.map { items[$0].classIndex }, layers: layer.map { [$0] }))
                 for (offset, explanation) in explanations.enumerated() {
+                    if shouldStop() { throw Stopped() }
                     let item = items[range.lowerBound + offset]
                     let map = explanation.map!
                     if explanation.isEmpty { empty += 1 }
@@ -65,6 +78,8 @@ public struct MetricsReport {
                     if let mask = item.mask {
                         localization.append(Localization(map: map.scalars, mask: mask, width: width, boxes: item.boxes))
                     }
+                    done += 1
+                    explained(done, total)
                 }
             }
             func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }

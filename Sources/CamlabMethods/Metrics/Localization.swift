@@ -42,4 +42,14 @@ public struct Localization {
             return rows.contains { y in columns.contains { x in map[y * width + x] >= Self.threshold } }
         }.count
     }
+
+    /// The share of a map's mass that lies inside any of `masks` (non-zero inside): the lessons'
+    /// "inside" (the explained class's objects) and "others" (the other classes' objects).
+    public static func share(of map: [Float], inside masks: [[UInt8]]) -> Double {
+        let total = map.reduce(0.0) { $0 + Double($1) }
+        guard total > 0 else { return 0 }
+        var sum = 0.0
+        for p in map.indices where masks.contains(where: { $0[p] != 0 }) { sum += Double(map[p]) }
+        return sum / total
+    }
 }

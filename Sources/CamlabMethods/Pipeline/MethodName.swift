@@ -1,6 +1,8 @@
 /// The methods camlab computes, by the names used on the command line and in JSON.
 public enum MethodName: String, CaseIterable, Sendable {
-    case cam, gradcam, counterfactual, gradcampp
+    case cam, gradcam
+    case gradcamPositive = "gradcam-positive"
+    case counterfactual, gradcampp
     case gradcamppPaper = "gradcampp-paper"
     case gradcamppExact = "gradcampp-exact"
     case hirescam
@@ -13,6 +15,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         switch self {
         case .cam: "CAM"
         case .gradcam: "Grad-CAM"
+        case .gradcamPositive: "Grad-CAM, positive weights"
         case .counterfactual: "Counterfactual Grad-CAM"
         case .gradcampp: "Grad-CAM++"
         case .gradcamppPaper: "Grad-CAM++ (paper's form)"
@@ -36,6 +39,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         switch self {
         case .cam: "M^c = Σ_k w_k^c A^k"
         case .gradcam: "α_k^c = (1/Z) Σ_ij ∂y^c/∂A^k_ij,  L = ReLU(Σ_k α_k^c A^k)"
+        case .gradcamPositive: "α_k^c = ReLU((1/Z) Σ_ij ∂y^c/∂A^k_ij),  L = ReLU(Σ_k α_k^c A^k)"
         case .counterfactual: "α_k^c = (1/Z) Σ_ij −∂y^c/∂A^k_ij,  L = ReLU(Σ_k α_k^c A^k)"
         case .gradcampp: "w_k^c = Σ_ij α_ij ReLU(g_ij),  α = g² / (2g² + Σ_ab A_ab g³)"
         case .gradcamppPaper: "Y = exp(S^c),  α = ∂²Y / (2∂²Y + Σ_ab A_ab ∂³Y), normalized"
@@ -59,6 +63,7 @@ public enum MethodName: String, CaseIterable, Sendable {
         switch self {
         case .cam: CAM()
         case .gradcam: GradCAM()
+        case .gradcamPositive: GradCAMPositive()
         case .counterfactual: Counterfactual()
         case .gradcampp: GradCAMPlusPlus()
         case .gradcamppPaper: GradCAMPlusPlusPaper()

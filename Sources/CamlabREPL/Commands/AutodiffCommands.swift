@@ -61,6 +61,11 @@ struct GradCheckCommand: Command {
     let name = "gradcheck"
     let usage = "gradcheck [OPERATION]"
     let summary = "Compare an operation's autodiff gradient with finite differences (softmax, conv2d, …)."
+    var details: String {
+        "OPERATION is all (the default) or one of: " + Self.operations.map(\.name).joined(separator: ", ")
+            + ".\nEach runs on small random inputs and is reduced to one number with fixed random weights s,"
+            + " f(x) = Σ s ⊙ op(x), so every output element's gradient is checked. Values: max_error, operations (how many were checked)."
+    }
     let topic = CommandTopic.autodiff
 
     /// Each operation on small random inputs, reduced to one number by fixed random weights s:
@@ -105,7 +110,7 @@ struct GradCheckCommand: Command {
                          + rightAligned(formatted(comparison.maximumError), 12) + "  " + (passed ? lab.terminal.green("agrees") : lab.terminal.red("DISAGREES")))
         }
         lines.append(lab.terminal.dim("error = max |autodiff − numeric| / max(1, |numeric|); below 1e-3 separates a wrong rule from Float rounding."))
-        return CommandOutput(lines.joined(separator: "\n"), values: ["max_error": .number(worst)], isResult: true)
+        return CommandOutput(lines.joined(separator: "\n"), values: ["max_error": .number(worst), "operations": .number(Double(chosen.count))], isResult: true)
     }
 }
 

@@ -21,9 +21,10 @@ struct MethodCommand: Command {
     var details: String {
         """
         Explains the current image for the current class at the current layer; a class or layer given
-        here is used for this map only. Values: class, p, peak_x, peak_y, above_half, empty, and for
-        dataset images inside and others (the share of the map's mass on the class's objects, on the
-        other classes' objects).
+        here is used for this map only. Values: class, p, logit, peak_x, peak_y, above_half, empty,
+        raw_min and raw_max (the raw map's range before ReLU and scaling), and for dataset images
+        inside, others and background (the share of the map's mass on the class's objects, on the
+        other classes' objects, on no object).
         """
     }
     let topic = CommandTopic.methods
@@ -46,7 +47,7 @@ struct MethodCommand: Command {
         let image = try lab.image()
         try Interruption.check()
         let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
-                                   imagePaths: [image.path], classSpec: classSpec) { request in
+                                   imagePaths: [image.name], classSpec: classSpec) { request in
             request.layers = layer.map { [$0] }
         }
         try Interruption.check()
@@ -58,6 +59,10 @@ struct MethodCommand: Command {
             "empty": .number(explanation.isEmpty ? 1 : 0),
         ]
         let map = explanation.map?.scalars
+        if let range = explanation.rawRange {
+            values["raw_min"] = .number(Double(range.lowerBound))
+            values["raw_max"] = .number(Double(range.upperBound))
+        }
         if let map {
             let width = image.picture.width
             let peak = map.indices.max { map[$0] < map[$1] } ?? 0
@@ -66,21 +71,18 @@ struct MethodCommand: Command {
             values["above_half"] = .number(Double(map.filter { $0 >= 0.5 }.count) / Double(map.count))
         }
         // Where the evidence lies: the heatmap, or for guided methods the gradient's magnitude.
-        if let mass = map ?? explanation.inputGradient.map(Self.magnitude), !image.masks.isEmpty {
-            let total = Double(mass.reduce(0, +))
-            func share(_ masks: [GrayImage]) -> Double {
-                guard total > 0 else { return 0 }
-                var sum = 0.0
-                for p in mass.indices where masks.contains(where: { $0.pixels[p] > 0 }) { sum += Double(mass[p]) }
-                return sum / total
+        if let mass = map ?? explanation.gradientMagnitude, !image.masks.isEmpty {
+            if let own = ShapeClass(rawValue: explanation.className).flatMap({ image.masks[$0] }) {
+                values["inside"] = .number(Localization.share(of: mass, inside: [own.pixels]))
             }
-            if let own = ShapeClass(rawValue: explanation.className).flatMap({ image.masks[$0] }) { values["inside"] = .number(share([own])) }
-            let others = image.masks.filter { $0.key.rawValue != explanation.className }.map(\.value)
-            if !others.isEmpty { values["others"] = .number(share(others)) }
+            let others = image.masks.filter { $0.key.rawValue != explanation.className }.map(\.value.pixels)
+            if !others.isEmpty { values["others"] = .number(Localization.share(of: mass, inside: others)) }
+            values["background"] = .number(1 - Localization.share(of: mass, inside: image.masks.values.map(\.pixels)))
         }
         var text = report.notes.joined(separator: "\n")
         if !text.isEmpty { text += "\n" }
         text += report.humanReadable(terminal: lab.terminal)
+        if let note = Self.chosenClassNote(explanation, network: network) { text += "\n" + note }
         if case .number(let share)? = values["inside"] {
             let what = map == nil ? "gradient's magnitude" : "map's mass"
             text += "\n" + String(format: "%.0f%% of the %@ lies on the %@ objects drawn in the image", 100 * share, what, explanation.className)
@@ -90,54 +92,105 @@ struct MethodCommand: Command {
         return CommandOutput(text, values: values, map: map, isResult: true)
     }
 
-    /// Σ_c |g_c| per pixel of an input gradient [C, H, W].
-    static func magnitude(_ gradient: CamlabCore.Tensor) -> [Float] {
-        let plane = gradient.shape[1] * gradient.shape[2]
-        return (0..<plane).map { p in (0..<gradient.shape[0]).reduce(Float(0)) { $0 + Swift.abs(gradient.scalars[$1 * plane + p]) } }
+    /// Said when the class explained is not the one predicted, so a class chosen for another image
+    /// is never explained without a word.
+    static func chosenClassNote(_ explanation: Explanation, network: Network) -> String? {
+        let predicted = explanation.logits.indices.max { explanation.logits[$0] < explanation.logits[$1] } ?? 0
+        guard predicted != explanation.classIndex else { return nil }
+        return "This explains \(explanation.className), the class chosen; the model predicts \(network.classes[predicted])"
+            + String(format: " (p = %.3f). 'class auto' explains the prediction.", Double(explanation.probabilities[predicted]))
     }
 }
 
 struct CompareCommand: Command {
     let name = "compare"
-    let usage = "compare [METHOD …]"
-    let summary = "Several methods side by side on the current image (default: cam gradcam gradcampp scorecam)."
+    let usage = "compare [METHOD …] [CLASS …] [--scale own|shared]"
+    let summary = "Several methods (or classes) side by side on the current image (default: cam gradcam gradcampp scorecam)."
+    let details = """
+        Each map is scaled to [0, 1] on its own (--scale own, the default): the strongest position of
+        every map is equally bright however weak its evidence. Under each map is its raw peak, the
+        value of ReLU(raw) that 1 stands for. --scale shared divides the maps of one method by the
+        largest raw peak among them, so a weak map looks weak: compare cam triangle circle --scale shared.
+        Maps of different methods are in different units and keep their own scale.
+        Classes given here replace the current class; without, the current class is used.
+        Values, per column M (M.C when classes are given): M.peak_x, M.peak_y, M.raw_max, M.shown_max
+        (the brightest value drawn: 1, or less on a shared scale).
+        """
     let topic = CommandTopic.methods
 
     func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
-        .words(MethodName.allCases.filter(\.producesMap).map(\.rawValue))
+        .words(MethodName.allCases.filter(\.producesMap).map(\.rawValue) + ((try? lab.network().classes) ?? []) + ["--scale", "shared", "own"])
     }
 
     func run(_ arguments: [String], lab: Lab) throws -> CommandOutput {
-        let names = arguments.isEmpty ? ["cam", "gradcam", "gradcampp", "scorecam"] : arguments
-        let methods = try names.map { name -> MethodName in
-            guard let method = MethodName(name: name) else {
-                throw CommandError.message("Unknown method '\(name)'" + (Suggestion.closest(to: name, among: MethodName.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" } ?? "."))
-            }
-            guard method.producesMap else { throw CommandError.message("\(method.title) gives an input gradient, not a heatmap; compare heatmap methods.") }
-            return method
-        }
         let network = try lab.network()
-        let image = try lab.image()
-        var columns: [[String]] = [], titles: [String] = [], values: [String: ResultValue] = [:]
-        for method in methods {
-            try Interruption.check()
-            let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
-                                       imagePaths: [image.path], classSpec: lab.state.classSpec) { request in
-                request.layers = lab.state.layer.map { [$0] }
+        var methods: [MethodName] = [], classes: [String] = [], shared = false
+        var words = arguments[...]
+        while let word = words.popFirst() {
+            if word == "--scale" {
+                switch words.popFirst() {
+                case "shared": shared = true
+                case "own": shared = false
+                default: throw CommandError.usage(usage)
+                }
+            } else if let method = MethodName(name: word) {
+                guard method.producesMap else { throw CommandError.message("\(method.title) gives an input gradient, not a heatmap; compare heatmap methods.") }
+                methods.append(method)
+            } else if let index = try? CamReport.classIndex(word, classes: network.classes) {
+                classes.append(network.classes[index])
+            } else {
+                let suggestion = Suggestion.closest(to: word, among: MethodName.allCases.map(\.rawValue) + network.classes)
+                throw CommandError.message("'\(word)' is neither a method nor a class" + (suggestion.map { "; did you mean '\($0)'?" } ?? "."))
             }
-            let explanation = report.explanations[0]
-            let map = explanation.map?.scalars ?? []
-            let rendered = explanation.isEmpty
-                ? Array(repeating: String(repeating: " ", count: image.picture.width), count: (image.picture.height + 1) / 2)
-                : TerminalHeatmap.render(image.picture.overlaid(with: Heatmap(width: image.picture.width, height: image.picture.height, values: map)), intensity: map, terminal: lab.terminal).components(separatedBy: "\n")
-            columns.append(rendered)
-            titles.append(explanation.isEmpty ? "\(method.rawValue) (empty)" : method.rawValue)
-            let peak = map.indices.max { map[$0] < map[$1] } ?? 0
-            values["\(method.rawValue).peak_x"] = .number(Double(peak % image.picture.width))
-            values["\(method.rawValue).peak_y"] = .number(Double(peak / image.picture.width))
+        }
+        if methods.isEmpty { methods = [.cam, .gradcam, .gradcampp, .scorecam] }
+        let image = try lab.image()
+        let chosen: [String?] = classes.isEmpty ? [lab.state.classSpec] : classes
+        var explained: [(method: MethodName, explanation: Explanation)] = []
+        for method in methods {
+            for classSpec in chosen {
+                try Interruption.check()
+                let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
+                                           imagePaths: [image.name], classSpec: classSpec) { request in
+                    request.layers = lab.state.layer.map { [$0] }
+                }
+                explained.append((method, report.explanations[0]))
+            }
+        }
+        var sharedMaps: [[Float]?] = Array(repeating: nil, count: explained.count)
+        if shared {
+            for method in methods {
+                let indices = explained.indices.filter { explained[$0].method == method }
+                for (index, map) in zip(indices, Explanation.sharedScale(indices.map { explained[$0].explanation })) { sharedMaps[index] = map }
+            }
         }
         let width = image.picture.width
-        var lines = [lab.terminal.dim("image \(lab.state.image) · class \(lab.state.classSpec ?? "predicted") · layer \(lab.layerName(in: network))")]
+        var columns: [[String]] = [], titles: [String] = [], captions: [String] = [], values: [String: ResultValue] = [:]
+        for (index, (method, explanation)) in explained.enumerated() {
+            let shownMap = sharedMaps[index]
+            let map = shownMap ?? explanation.map?.scalars ?? []
+            let blank = map.allSatisfy { $0 == 0 }
+            let rendered = blank
+                ? Array(repeating: String(repeating: " ", count: width), count: (image.picture.height + 1) / 2)
+                : TerminalHeatmap.render(image.picture.overlaid(with: Heatmap(width: width, height: image.picture.height, values: map)), intensity: map, terminal: lab.terminal).components(separatedBy: "\n")
+            columns.append(rendered)
+            let key = classes.isEmpty ? method.rawValue : "\(method.rawValue).\(explanation.className)"
+            let title = classes.isEmpty ? method.rawValue : "\(method.rawValue) \(explanation.className)"
+            titles.append(blank ? "\(title) (empty)" : title)
+            let shownMax = map.max() ?? 0
+            captions.append((explanation.rawPeak.map { "raw \(formatted($0))" } ?? "raw —") + (shared ? String(format: " ·%.2f", Double(shownMax)) : ""))
+            let peak = map.indices.max { map[$0] < map[$1] } ?? 0
+            values["\(key).peak_x"] = .number(Double(peak % width))
+            values["\(key).peak_y"] = .number(Double(peak / width))
+            values["\(key).shown_max"] = .number(Double(shownMax))
+            if let raw = explanation.rawPeak { values["\(key).raw_max"] = .number(Double(raw)) }
+        }
+        let first = explained[0].explanation
+        let predicted = first.logits.indices.max { first.logits[$0] < first.logits[$1] } ?? 0
+        let classText = classes.isEmpty
+            ? (lab.state.classSpec == nil ? "\(first.className) (predicted)" : "\(first.className) (chosen; the model predicts \(network.classes[predicted]))")
+            : classes.joined(separator: ", ") + " (the model predicts \(network.classes[predicted]))"
+        var lines = [lab.terminal.dim("image \(lab.state.image) · class \(classText) · layer \(lab.layerName(in: network))")]
         // As many maps side by side as the terminal is wide; the rest below.
         let perRow = Swift.max(1, (lab.terminal.width + 2) / (width + 2))
         for start in stride(from: 0, to: columns.count, by: perRow) {
@@ -146,8 +199,12 @@ struct CompareCommand: Command {
             for row in 0..<(columns.first?.count ?? 0) {
                 lines.append(columns[group].map { $0[row] }.joined(separator: "  "))
             }
+            lines.append(captions[group].map { padded($0, width) }.joined(separator: "  "))
         }
         lines.append(TerminalHeatmap.colorScale(terminal: lab.terminal))
+        lines.append(lab.terminal.dim(shared
+            ? "Shared scale: each method's maps are divided by the largest raw peak among them (the number after ·: its brightest value)."
+            : "Each map is scaled to [0, 1] on its own; \"raw\" is the value 1 stands for. --scale shared compares magnitudes."))
         return CommandOutput(lines.joined(separator: "\n"), values: values, isResult: true)
     }
 }

@@ -110,6 +110,9 @@ struct ImageCommand: Command {
         let scale = Swift.max(1, Swift.min(4, 64 / Swift.max(image.picture.width, 1)))
         var lines = ["Image \(lab.state.image) · \(image.picture.width)×\(image.picture.height) · \(image.path)"]
         if !image.truth.isEmpty { lines.append("Drawn in it: " + image.truth.map(\.rawValue).joined(separator: ", ")) }
+        if !arguments.isEmpty, let chosen = lab.state.classSpec {
+            lines.append("The class explained stays \(chosen), set with 'class'; 'class auto' explains each image's prediction.")
+        }
         lines.append(TerminalHeatmap.render(image.picture, intensity: intensity, scale: scale, terminal: lab.terminal))
         return CommandOutput(lines.joined(separator: "\n"),
                              values: ["truth": .text(image.truth.map(\.rawValue).joined(separator: "+")),

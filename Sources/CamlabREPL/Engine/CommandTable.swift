@@ -11,7 +11,7 @@ public struct CommandTable {
             HelpCommand(), QuitCommand(), StateCommand(), ShowCommand(), HistoryCommand(),
             ModelCommand(), LayersCommand(), ImageCommand(), PredictCommand(), ClassCommand(), LayerCommand(),
             FeaturesCommand(), GAPCommand(), WeightsCommand(), ScoreCommand(), GradsCommand(),
-            CompareCommand(), DiffCommand(), MetricsCommand(), CheckCommand(), FigureCommand(), TrainCommand(), EvalCommand(),
+            CompareCommand(), DiffCommand(), MetricsCommand(), SanityCommand(), CheckCommand(), FigureCommand(), TrainCommand(), EvalCommand(),
             AutodiffCommand(), GradCheckCommand(), GradGradCommand(),
             LessonCommand(), NextCommand(), BackCommand(), StepCommand(), HintCommand(),
         ]

@@ -12,6 +12,9 @@ public final class Lab {
     public let commands: CommandTable
     public private(set) var results: [NumberedResult] = []
     public let lessons: LessonPlayer
+    /// The model the session started with (`$CAMLAB_MODEL` or the lessons' model): lessons that
+    /// need it put it back when another one (a model trained in an exercise) is current.
+    public let lessonsModelPath: String
     /// Where output goes (stdout in the REPL; a buffer in tests). A failed write is kept by
     /// `StandardOutput`, and the REPL stops at it.
     public var write: (String) -> Void = { try? StandardOutput.print($0) }
@@ -25,6 +28,7 @@ public final class Lab {
 
     public init(state: LabState, terminal: Terminal, lessons: LessonPlayer, commands: CommandTable = .standard) {
         self.state = state
+        self.lessonsModelPath = state.modelPath
         self.terminal = terminal
         self.lessons = lessons
         self.commands = commands

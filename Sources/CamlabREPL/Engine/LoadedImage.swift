@@ -8,12 +8,15 @@ import Foundation
 public struct LoadedImage {
     /// A file the methods read: the user's file, or the dataset image written as PNG to a cache.
     public let path: String
+    /// What the learner calls it: `shapes 2`, or the file's path (not the cache's temporary name).
+    public let name: String
     public let picture: RGBImage
     /// For dataset images: the classes drawn in it, and where (255 inside the class's objects).
     public let truth: [ShapeClass]
     public let masks: [ShapeClass: GrayImage]
 
     init(source: ImageSource, size: Int) throws {
+        name = source.description
         switch source {
         case let .file(path, preprocessing):
             self.path = path
@@ -41,6 +44,6 @@ public struct LoadedImage {
 extension LoadedImage {
     /// The picture as the network's input, without reading its file again.
     func modelInput(for network: Network) throws -> ModelInput {
-        try ModelInput(images: [(path, picture)], network: network)
+        try ModelInput(images: [(name, picture)], network: network)
     }
 }

@@ -10,6 +10,9 @@ public struct Lesson {
     public let title: String
     public let path: String
     public let steps: [LessonStep]
+    /// Whether the lesson needs the model the session started with (`<!-- model: lessons -->` in its
+    /// file): its expectations are about that model, not one trained in an exercise.
+    public let needsLessonsModel: Bool
 
     public init(number: Int, path: String, markdown: String) throws {
         self.number = number
@@ -19,6 +22,7 @@ public struct Lesson {
         var prose: [String] = []
         var cell: [String]?
         var fence = ""
+        var needsLessonsModel = false
         // By isNewline, not "\n": a lesson saved with CRLF endings ("\r\n" is one Character) is
         // otherwise one line.
         for (index, line) in markdown.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init).enumerated() {
@@ -39,6 +43,7 @@ public struct Lesson {
                 cell = []
                 continue
             }
+            if trimmed == "<!-- model: lessons -->" { needsLessonsModel = true; continue }
             if title == nil, line.hasPrefix("# ") {
                 title = String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
                 continue
@@ -52,6 +57,7 @@ public struct Lesson {
         guard let title else { throw LessonError.noTitle(path) }
         self.title = title
         self.steps = steps
+        self.needsLessonsModel = needsLessonsModel
     }
 
     /// The lesson number of a file name such as `03-cam.md`.

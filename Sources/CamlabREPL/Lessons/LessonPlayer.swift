@@ -76,8 +76,45 @@ public final class LessonPlayer {
     public func open(_ lesson: Lesson, step: Int? = nil, lab: Lab) -> String {
         self.lesson = lesson
         let saved = progress[lesson: lesson.number]
-        let resume = saved.map { $0.completed ? 1 : $0.step } ?? 1
-        return show(step: (step ?? resume) - 1, lab: lab, opening: true)
+        // A finished lesson starts over; one reopened and left part-way resumes where it was left.
+        let finished = saved.map { $0.completed && $0.step >= lesson.steps.count } ?? false
+        let resume = finished ? 1 : saved?.step ?? 1
+        let first = Swift.min(Swift.max(step ?? resume, 1), lesson.steps.count)
+        var notes: [String] = []
+        if finished && step == nil { notes.append("You have completed this lesson; it starts again at step 1 ('step K' jumps).") }
+        if let note = loadModel(for: lesson, lab: lab) { notes.append(note) }
+        if let note = restoreState(before: first - 1, of: lesson, lab: lab) { notes.append(note) }
+        let shown = show(step: first - 1, lab: lab, opening: true)
+        return notes.isEmpty ? shown : shown + "\n\n" + notes.map { lab.terminal.dim($0) }.joined(separator: "\n")
+    }
+
+    /// Puts back the model the lesson is written for, saying so.
+    func loadModel(for lesson: Lesson, lab: Lab) -> String? {
+        guard lesson.needsLessonsModel, lab.state.modelPath != lab.lessonsModelPath else { return nil }
+        let replaced = lab.state.modelPath
+        lab.state.modelPath = lab.lessonsModelPath
+        lab.reloadModel()
+        return "Lesson \(lesson.number) is written for the lessons' model, \(lab.lessonsModelPath): it is current again, "
+            + "in place of \(replaced) ('model \(replaced)' brings that one back)."
+    }
+
+    /// The commands that set what later cells rely on: the model, image, class and layer.
+    static let stateCommands: Set<String> = ["model", "image", "class", "layer"]
+
+    /// Runs again, silently, the state commands of the steps before `index`, so a lesson resumed in
+    /// a new session (or jumped into) sees the image, class and layer its cell expects.
+    func restoreState(before index: Int, of lesson: Lesson, lab: Lab) -> String? {
+        let lines = lesson.steps.prefix(index).flatMap { $0.commands ?? [] }.filter { line in
+            let words = Lab.words(of: line)
+            return words.count >= 2 && Self.stateCommands.contains(words[0])
+        }
+        guard !lines.isEmpty else { return nil }
+        lab.state = LabState(modelPath: lab.state.modelPath)
+        for line in lines { _ = lab.evaluate(line) }
+        let network = try? lab.network()
+        let layer = network.map { lab.layerName(in: $0) } ?? lab.state.layer ?? "the target layer"
+        return "Restored what steps 1–\(index) set: image \(lab.state.image), class \(lab.state.classSpec ?? "auto (the predicted one)"), layer \(layer)"
+            + (lab.state.modelPath == lab.lessonsModelPath ? "" : ", model \(lab.state.modelPath)") + "."
     }
 
     /// Enter on an empty line: runs the shown cell, or moves to the next step once it has run.
@@ -113,7 +150,8 @@ public final class LessonPlayer {
         guard (1...lesson.steps.count).contains(number) else {
             throw CommandError.message("Lesson \(lesson.number) has steps 1 to \(lesson.steps.count).")
         }
-        return show(step: number - 1, lab: lab, opening: false)
+        let note = restoreState(before: number - 1, of: lesson, lab: lab)
+        return show(step: number - 1, lab: lab, opening: false) + (note.map { "\n\n" + lab.terminal.dim($0) } ?? "")
     }
 
     public func hint(lab: Lab) -> String {
@@ -220,6 +258,7 @@ public final class LessonPlayer {
         var failures: [Int] = []
         let t = lab.terminal
         lab.write(t.bold("Lesson \(lesson.number) · \(lesson.title)"))
+        if let note = loadModel(for: lesson, lab: lab) { lab.write(t.dim(note)) }
         for (index, step) in lesson.steps.enumerated() {
             guard let commands = step.commands else { continue }
             lab.write(t.dim("— step \(index + 1) of \(lesson.steps.count) —"))
