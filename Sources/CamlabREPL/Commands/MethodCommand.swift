@@ -235,7 +235,9 @@ struct DiffCommand: Command {
             guard let map = result.output.map else { throw CommandError.message("Result \(argument) ('\(result.line)') has no heatmap.") }
             return map
         }
-        guard maps[0].count == maps[1].count else { throw CommandError.message("The two maps have different sizes; they come from different models.") }
+        guard maps[0].count == maps[1].count else {
+            throw CommandError.message("The two maps have different sizes (\(maps[0].count) and \(maps[1].count) pixels): they explain images or models of different sizes, and only maps of one size can be compared pixel by pixel.")
+        }
         let differences = zip(maps[0], maps[1]).map { Swift.abs($0 - $1) }
         let maximum = differences.max() ?? 0
         let mean = differences.reduce(0, +) / Float(Swift.max(differences.count, 1))
