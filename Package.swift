@@ -81,7 +81,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         // The readers of untrusted files, fuzzed from Corpus/ (Docs/fuzzing.md).
         .testTarget(name: "CamlabFuzzTests", dependencies: ["CamlabNN", "CamlabImaging", "CamlabData", "CamlabFigures", "CamlabREPL"],
-                    exclude: ["Corpus"]),
+                    exclude: ["Corpus", "Crashers"]),
         // Runs the built `camlab` executable as a user would.
         .testTarget(name: "CamlabCLITests", dependencies: ["camlab"]),
     ],

@@ -8,10 +8,10 @@ struct DataCommand: ParsableCommand {
 
     struct Make: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate a dataset (shapes, multi or pairs) with masks, boxes and train/test splits.",
+            abstract: "Generate a dataset (shapes, multi, pairs or scenes) with masks, boxes and train/test splits.",
             discussion: "Deterministic: the same options give the same files. Without options, makes the lessons' copy in Datasets/NAME.")
 
-        @Argument(help: "shapes, multi or pairs.") var name: String
+        @Argument(help: "shapes, multi, pairs or scenes.") var name: String
         @Option(help: "Total number of images (train + test).") var count: Int?
         @Option(help: "Image side in pixels (at least 16).") var size: Int?
         @Option(help: "Random seed.") var seed: UInt64?

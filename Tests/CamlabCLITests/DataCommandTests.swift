@@ -23,7 +23,7 @@ struct DataCommandTests {
 
     @Test func refusesAnUnknownDatasetAndANonEmptyFolder() throws {
         let unknown = try CommandLine.run(["data", "make", "blobs", "--out", fixtures.path("blobs")])
-        #expect(unknown.status != 0 && unknown.stdout.isEmpty && unknown.stderr.contains("shapes, multi or pairs"))
+        #expect(unknown.status != 0 && unknown.stdout.isEmpty && unknown.stderr.contains("shapes, multi, pairs or scenes"))
         let occupied = try CommandLine.run(["data", "make", "shapes", "--count", "8", "--out", fixtures.shapes32])
         #expect(occupied.status != 0 && occupied.stdout.isEmpty && occupied.stderr.hasPrefix("Error: "))
     }

@@ -15,7 +15,7 @@ extension HostileInputTests {
                                "--optimizer", "adm"], mentioning: "did you mean 'adam'?")
         try expectOneSentence(["metrics", "--model", Self.model, "--data", "x", "--count", "0"], mentioning: "--count must be at least 1")
         try expectOneSentence(["check", "nosuch", "--model", Self.model], mentioning: "eq1, eq2, eq3")
-        try expectOneSentence(["data", "make", "nosuch"], mentioning: "shapes, multi or pairs")
+        try expectOneSentence(["data", "make", "nosuch"], mentioning: "shapes, multi, pairs or scenes")
     }
 
     /// `--class -1` is a value, not an option that lacks one.

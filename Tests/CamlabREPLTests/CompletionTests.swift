@@ -37,6 +37,10 @@ struct CompletionTests {
         #expect(candidates("image Tests/", lab: lab) == .paths)
         #expect(candidates("image ", lab: lab) == .paths)
         #expect(candidates("help sco", lab: lab) == .words(["score", "scorecam"]))
+        // Every command's own completions are reached (three had a signature the table never called).
+        #expect(candidates("figure si", lab: lab) == .words(["side-by-side"]))
+        #expect(candidates("figure side-by-side gradcampp-", lab: lab) == .words(["gradcampp-exact", "gradcampp-paper"]))
+        #expect(candidates("check eq", lab: lab) == .words(["eq1", "eq2", "eq3"]))
         #expect(candidates("frobnicate ", lab: lab) == .words([]))
     }
 }

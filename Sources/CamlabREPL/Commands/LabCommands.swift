@@ -24,7 +24,7 @@ struct CheckCommand: Command {
     }
     let topic = CommandTopic.cam
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         if index == 0 { return .words(EquationCheck.Name.allCases.map(\.rawValue)) }
         return .words((try? lab.network().layerNames) ?? [])
     }
@@ -52,14 +52,14 @@ struct MetricsCommand: Command {
     let usage = "metrics [DATASET] [METHOD …]"
     let summary = "Score methods on a dataset: Average Drop, confidence, deletion/insertion, ROAD, pointing game, IoU, objects found."
     let details = """
-        DATASET is shapes, multi or pairs; a number N sets how many explanations. Default: multi, gradcam and
+        DATASET is shapes, multi, pairs or scenes; a number N sets how many explanations. Default: multi, gradcam and
         gradcampp, 60 explanations of the test split, at the current layer ('layer'). Values, per method M:
         M_drop, M_increase, M_deletion, M_insertion, M_pointing, M_energy, M_iou, M_objects (percent
         of objects with a map value ≥ 0.5 in their box) — e.g. gradcampp_objects.
         """
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         .words(DatasetKind.allCases.map(\.rawValue) + MethodName.allCases.filter(\.producesMap).map(\.rawValue))
     }
 
@@ -214,7 +214,7 @@ struct FigureCommand: Command {
     }
     let topic = CommandTopic.methods
 
-    func completions(argument index: Int, previous: [String], lab: Lab) -> Completer.Candidates {
+    func completions(argument index: Int, previous: [String], prefix: String, lab: Lab) -> Completer.Candidates {
         if index == 0 { return .words(FigureKind.allCases.filter { $0 != .curves }.map(\.rawValue)) }
         return .words(MethodName.allCases.map(\.rawValue))
     }

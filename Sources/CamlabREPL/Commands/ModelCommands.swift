@@ -77,10 +77,11 @@ struct ImageCommand: Command {
     let usage = "image [PATH [--preprocess RECIPE] [--resize WxH] [--mean R,G,B] [--std R,G,B] | DATASET N]"
     let summary = "Choose the image to explain (a file, or image N of a dataset), or show the current one."
     let details = """
-        DATASET is shapes, multi or pairs, e.g. image multi 7. Dataset images are drawn on the fly,
+        DATASET is shapes, multi, pairs or scenes, e.g. image multi 7. Dataset images are drawn on the fly,
         exactly as 'camlab data' draws them (seed 0):
         shapes N shows one object of class N mod 4 (circle, square, triangle, cross); multi N shows
-        2–6 small objects of one class; pairs N two objects of different classes. A file is explained
+        2–6 small objects of one class; pairs N two objects of different classes; scenes N (96×96 for
+        lesson 9's ResNet) several small objects of mixed classes on a texture. A file is explained
         at its own size when the model takes any size (global or adaptive average pooling before its
         classifier), else resized to the model's input.
         --preprocess tutorial does what the tutorial's code does: cv2.resize to 300×300, then
