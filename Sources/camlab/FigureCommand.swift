@@ -50,17 +50,7 @@ struct FigureCommand: ParsableCommand {
     @Option(name: .customLong("feature-maps"), help: ArgumentHelp("For gallery: how many feature maps to show.", valueName: "n"))
     var featureMaps: Int = 8
 
-    @Option(help: ArgumentHelp("A preprocessing recipe: tutorial, torchvision or none (as for `camlab cam`).", valueName: "recipe"))
-    var preprocess: String?
-
-    @Option(help: ArgumentHelp("Resize each image to WIDTHxHEIGHT first, as cv2.resize does.", valueName: "WxH"))
-    var resize: String?
-
-    @Option(help: ArgumentHelp("The input mean per channel, replacing the model's.", valueName: "r,g,b"))
-    var mean: String?
-
-    @Option(help: ArgumentHelp("The input standard deviation per channel, replacing the model's.", valueName: "r,g,b"))
-    var std: String?
+    @OptionGroup var recipe: PreprocessingOptions
 
     @Option(help: "A title replacing the default one.")
     var title: String?
@@ -88,7 +78,7 @@ struct FigureCommand: ParsableCommand {
             request.layer = layer
             request.logPath = log
             request.title = title
-            request.preprocessing = try Preprocessing(recipe: preprocess, resize: resize, mean: mean, std: std)
+            request.preprocessing = try recipe.preprocessing()
             guard (1...64).contains(featureMaps) else { throw FigureError("--feature-maps must be between 1 and 64.") }
             request.featureMapCount = featureMaps
             request.style = try style(colormap: colormap, imageWeight: imageWeight, equation: !noEquation, outlines: !noOutlines)

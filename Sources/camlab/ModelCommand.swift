@@ -10,26 +10,33 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A file of class names, one per line (default: the file's own, ImageNet's for 1000 outputs, else 0…N−1).")
     var classes: String?
 
-    @Option(help: "The input mean per channel, e.g. 0.485,0.456,0.406 (default: the file's, ImageNet's for a state dict).")
-    var mean: String?
+    @OptionGroup var recipe: PreprocessingOptions
 
-    @Option(help: "The input standard deviation per channel, e.g. 0.229,0.224,0.225.")
-    var std: String?
+    func preprocessing() throws -> Preprocessing { try recipe.preprocessing() }
 
+    /// The model's class names, and the recipe's statistics in place of the file's.
+    func network() throws -> Network {
+        let classes = try ModelOverrides.parse(classesFile: classes, mean: nil, std: nil)
+        return try Network(contentsOf: model, overriding: try preprocessing().filling(classes))
+    }
+}
+
+/// How images are brought to the network: `--preprocess`, `--resize`, `--mean`, `--std`.
+struct PreprocessingOptions: ParsableArguments {
     @Option(help: "A preprocessing recipe: tutorial (cv2.resize to 300×300, mean = std = 0.5), torchvision (shorter side 256, centre crop 224, ImageNet statistics) or none; --resize, --mean and --std replace its parts.")
     var preprocess: String?
 
     @Option(help: "Resize each image to WIDTHxHEIGHT first, as cv2.resize(img, (W, H)) does (INTER_LINEAR on 8 bits).")
     var resize: String?
 
+    @Option(help: "The input mean per channel, e.g. 0.485,0.456,0.406 (default: the file's, ImageNet's for a state dict).")
+    var mean: String?
+
+    @Option(help: "The input standard deviation per channel, e.g. 0.229,0.224,0.225.")
+    var std: String?
+
     func preprocessing() throws -> Preprocessing {
         try Preprocessing(recipe: preprocess, resize: resize, mean: mean, std: std)
-    }
-
-    /// The model's class names, and the recipe's statistics in place of the file's.
-    func network() throws -> Network {
-        let classes = try ModelOverrides.parse(classesFile: classes, mean: nil, std: nil)
-        return try Network(contentsOf: model, overriding: try preprocessing().filling(classes))
     }
 }
 
