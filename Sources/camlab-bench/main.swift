@@ -8,6 +8,27 @@ import Foundation
 
 let emitJSON = CommandLine.arguments.contains("--json")
 
+// `camlab-bench network MODEL HEIGHT WIDTH`: one JSON line of a real network's median times at
+// batch 1 — inference forward, Grad-CAM and Grad-CAM++ at its target layer — for
+// Benchmarks/network_compare.py, which runs PyTorch on the same state dict beside it.
+if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "network" {
+    let arguments = CommandLine.arguments
+    guard let network = try? Network(contentsOf: arguments[2]), let height = Int(arguments[3]), let width = Int(arguments[4]) else {
+        FileHandle.standardError.write(Data("camlab-bench network: give a model file camlab opens, then the height and width\n".utf8))
+        exit(2)
+    }
+    var random = RandomGenerator(seed: 7)
+    let input = Tensor.uniform([1, 3, height, width], generator: &random)
+    let explainer = Explainer(network: network)
+    func explain(_ method: MethodName) { _ = try! explainer.explain(input, ExplanationRequest(method: method, classes: [1])) }
+    let forward = medianSeconds(budget: 3) { _ = withoutGradient { network(input) } }
+    let gradcam = medianSeconds(budget: 3) { explain(.gradcam) }
+    let gradcampp = medianSeconds(budget: 3) { explain(.gradcampp) }
+    print(String(format: "{\"kernel\": \"%@\", \"forward_ms\": %.2f, \"gradcam_ms\": %.2f, \"gradcampp_ms\": %.2f}",
+                 Kernels.gemmKernelName, 1000 * forward, 1000 * gradcam, 1000 * gradcampp))
+    exit(0)
+}
+
 /// A GEMM to time: C[m×n] = op(A)[m×k] · op(B)[k×n], stored as the convolution kernels store them.
 struct GEMMCase {
     var name: String
