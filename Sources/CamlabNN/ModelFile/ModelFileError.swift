@@ -31,9 +31,7 @@ public struct ModelFileError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The things that can be wrong with a model file, each with the details its sentence needs.
     public enum Problem: Equatable, Sendable {
         // MARK: The file itself
-        case fileNotFound
-        case isDirectory
-        case unreadable(reason: String)
+        case access(FileAccessProblem)
         case writeFailed(reason: String)
 
         // MARK: The safetensors container
@@ -94,12 +92,8 @@ extension ModelFileError.Problem {
     var explanation: String {
         func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
         switch self {
-        case .fileNotFound:
-            return "there is no such file"
-        case .isDirectory:
-            return "it is a directory, not a file"
-        case let .unreadable(reason):
-            return "the file could not be read (\(reason))"
+        case let .access(problem):
+            return problem.explanation
         case let .writeFailed(reason):
             return "saving failed (\(reason))"
         case let .tooShort(byteCount):

@@ -317,22 +317,18 @@ public struct SafeTensorsFile {
     // MARK: - File system
 
     static func readBytes(atPath path: String) throws -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ModelFileError(file: path, .fileNotFound)
-        }
-        guard !isDirectory.boolValue else { throw ModelFileError(file: path, .isDirectory) }
+        if let problem = FileAccessProblem.locating(path) { throw ModelFileError(file: path, .access(problem)) }
         return try readRegularFile(atPath: path)
     }
 
     /// The bytes of a regular file, read once (no FIFO, device or `/dev/zero` that would block
     /// or never end), at most `Limits.fileBytes`.
     static func readRegularFile(atPath path: String) throws -> [UInt8] {
-        do {
-            return try RegularFile.bytes(at: path, limit: Limits.fileBytes)
-        } catch let failure as RegularFile.Failure {
-            throw ModelFileError(file: path, .unreadable(reason: failure.description))
+        var bytes: [UInt8] = []
+        if let problem = try FileAccessProblem.reading({ bytes = try RegularFile.bytes(at: path, limit: Limits.fileBytes) }) {
+            throw ModelFileError(file: path, .access(problem))
         }
+        return bytes
     }
 
     /// Checks that a file can be written at `path` (not a folder, in a folder that exists and
@@ -348,7 +344,7 @@ public struct SafeTensorsFile {
     private static func createTemporaryFile(for path: String) throws -> URL {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ModelFileError(file: path, operation: .writing, .isDirectory)
+            throw ModelFileError(file: path, operation: .writing, .access(.isDirectory))
         }
         let target = URL(fileURLWithPath: path)
         let folder = target.deletingLastPathComponent()

@@ -156,19 +156,12 @@ public enum PyTorchFile {
 
     /// The file mapped into memory rather than copied: pages are read as the tensors need them.
     private static func contents(ofPath path: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PyTorchFileError(file: path, .fileNotFound)
-        }
-        guard !isDirectory.boolValue else { throw PyTorchFileError(file: path, .isDirectory) }
-        do {
-            try RegularFile.check(at: path, limit: Limits.fileBytes)
-        } catch let failure as RegularFile.Failure {
-            throw PyTorchFileError(file: path, .unreadable(reason: failure.description))
+        if let problem = try FileAccessProblem.locating(path) ?? FileAccessProblem.reading({ try RegularFile.check(at: path, limit: Limits.fileBytes) }) {
+            throw PyTorchFileError(file: path, .access(problem))
         }
         // Mapped, not copied: a checkpoint can be half a gigabyte.
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw PyTorchFileError(file: path, .unreadable(reason: "the file could not be read"))
+            throw PyTorchFileError(file: path, .access(.unreadable(reason: "the file could not be read")))
         }
         return data
     }

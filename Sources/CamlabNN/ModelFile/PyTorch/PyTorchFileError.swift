@@ -19,9 +19,7 @@ public struct PyTorchFileError: Error, Equatable, Sendable, CustomStringConverti
     /// The things that can be wrong with a PyTorch file, each with the details its sentence needs.
     public enum Problem: Equatable, Sendable {
         // MARK: The file itself
-        case fileNotFound
-        case isDirectory
-        case unreadable(reason: String)
+        case access(FileAccessProblem)
         /// Neither a zip archive nor a legacy PyTorch file.
         case notPyTorchFile
         /// Written by `torch.save` before PyTorch 1.6 (a pickle stream, or the older tar file).
@@ -94,12 +92,8 @@ extension PyTorchFileError.Problem {
     var explanation: String {
         func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
         switch self {
-        case .fileNotFound:
-            return "there is no such file"
-        case .isDirectory:
-            return "it is a directory, not a file"
-        case let .unreadable(reason):
-            return "the file could not be read (\(reason))"
+        case let .access(problem):
+            return problem.explanation
         case .notPyTorchFile:
             return "it is neither a zip archive (what torch.save writes) nor a legacy PyTorch file"
         case .legacyFormat:
