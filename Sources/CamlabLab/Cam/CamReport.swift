@@ -12,14 +12,6 @@ public struct CamReport {
     public let pictures: [RGBImage]
     public let notes: [String]
 
-    /// Loads the model and images and explains them.
-    public init(method: MethodName, modelPath: String, imagePaths: [String], classSpec: String?,
-                preprocessing: Preprocessing = .none, request configure: (inout ExplanationRequest) -> Void = { _ in }) throws {
-        let network = try Network(contentsOf: modelPath, overriding: preprocessing.filling(.none))
-        try self.init(method: method, network: network, imagePaths: imagePaths, classSpec: classSpec,
-                      preprocessing: preprocessing, request: configure)
-    }
-
     /// Images of one size are explained in one batch; a network that takes images at their own
     /// size explains each size apart, so no image is resized to another's.
     public init(method: MethodName, network: Network, imagePaths: [String], classSpec: String?,

@@ -35,11 +35,6 @@ public enum EvaluationSession {
         return lines.joined(separator: "\n")
     }
 
-    /// The model's prediction for each image file, in order; notes resized images on stderr.
-    public static func predict(modelPath: String, imagePaths: [String]) throws -> [(path: String, prediction: Prediction)] {
-        try predict(network: try Network(contentsOf: modelPath), imagePaths: imagePaths)
-    }
-
     /// Each image at the size the network takes it (its own, for a network that adapts).
     public static func predict(network: Network, imagePaths: [String], preprocessing: Preprocessing = .none) throws -> [(path: String, prediction: Prediction)] {
         let channels = network.architecture.input[0]
