@@ -40,6 +40,7 @@
 enum { BLOCK = 8 };          // output channels per packed weight block
 enum { MAX_TILE = 48 };      // widest forward tile (positions)
 enum { GRAD_ROWS = 4, GRAD_TAPS = 6 }; // weight-gradient tile
+enum { L1_BUDGET = 24 * 1024 }; // bytes of input rows and weights one forward call may touch
 
 // MARK: - Layout helpers
 
@@ -136,10 +137,11 @@ void camlab_conv_pack_weights(const float *weight, long out_channels, long in_ch
 
 // MARK: - Micro-kernels
 
-// tile[r][0..<width] = Σ_tap w[tap][r] · x[offset(tap) + 0..<width], for the 8 rows of one block.
-// x points at position t0 of plane 0; offsets[] holds i·Wp + j for the kh·kw taps of one channel.
+// tile[r][0..<width] (+)= Σ_tap w[tap][r] · x[offset(tap) + 0..<width], for the 8 rows of one
+// block, added to the tile when `accumulate`. x points at position t0 of the first channel's plane;
+// offsets[] holds i·Wp + j for the kh·kw taps of one channel.
 typedef void (*direct_kernel)(const float *x, long channels, long plane, const long *offsets,
-                              long taps, const float *w, float *tile);
+                              long taps, const float *w, float *tile, int accumulate);
 
 // sums[r][q] += Σ_n Σ_t g[r][t] · x[offset(q) + t] over `images` images, t < length (a multiple
 // of 16). g rows are `length` apart, images `g_image` and `x_image` apart.
@@ -150,10 +152,12 @@ typedef void (*gradient_kernel)(const float *g, long length, long g_image, const
 
 __attribute__((target("avx512f"), always_inline))
 static inline void direct_avx512_8xV(const int V, const float *x, long channels, long plane,
-                                     const long *offsets, long taps, const float *w, float *tile) {
+                                     const long *offsets, long taps, const float *w, float *tile,
+                                     int accumulate) {
     __m512 sums[8][3];
     for (int r = 0; r < 8; r++)
-        for (int v = 0; v < V; v++) sums[r][v] = _mm512_setzero_ps();
+        for (int v = 0; v < V; v++)
+            sums[r][v] = accumulate ? _mm512_loadu_ps(tile + r * MAX_TILE + 16 * v) : _mm512_setzero_ps();
     for (long c = 0; c < channels; c++, x += plane) {
         for (long tap = 0; tap < taps; tap++, w += 8) {
             const float *source = x + offsets[tap];
@@ -171,49 +175,60 @@ static inline void direct_avx512_8xV(const int V, const float *x, long channels,
 
 __attribute__((target("avx512f")))
 static void direct_avx512_8x48(const float *x, long channels, long plane, const long *offsets,
-                               long taps, const float *w, float *tile) {
-    direct_avx512_8xV(3, x, channels, plane, offsets, taps, w, tile);
+                               long taps, const float *w, float *tile, int accumulate) {
+    direct_avx512_8xV(3, x, channels, plane, offsets, taps, w, tile, accumulate);
 }
 
 __attribute__((target("avx512f")))
 static void direct_avx512_8x32(const float *x, long channels, long plane, const long *offsets,
-                               long taps, const float *w, float *tile) {
-    direct_avx512_8xV(2, x, channels, plane, offsets, taps, w, tile);
+                               long taps, const float *w, float *tile, int accumulate) {
+    direct_avx512_8xV(2, x, channels, plane, offsets, taps, w, tile, accumulate);
 }
 
 __attribute__((target("avx512f")))
 static void direct_avx512_8x16(const float *x, long channels, long plane, const long *offsets,
-                               long taps, const float *w, float *tile) {
-    direct_avx512_8xV(1, x, channels, plane, offsets, taps, w, tile);
+                               long taps, const float *w, float *tile, int accumulate) {
+    direct_avx512_8xV(1, x, channels, plane, offsets, taps, w, tile, accumulate);
 }
 
-// AVX2 has 16 registers: the block's 8 rows run as two halves of 4 rows × 24 positions.
-__attribute__((target("avx2,fma")))
-static void direct_avx2(const float *x, long channels, long plane, const long *offsets,
-                        long taps, const float *w, float *tile) {
-    for (int half = 0; half < 2; half++) {
-        __m256 sums[4][3];
-        for (int r = 0; r < 4; r++)
-            for (int v = 0; v < 3; v++) sums[r][v] = _mm256_setzero_ps();
-        const float *xc = x, *wc = w + 4 * half;
-        for (long c = 0; c < channels; c++, xc += plane) {
-            for (long tap = 0; tap < taps; tap++, wc += 8) {
-                const float *source = xc + offsets[tap];
-                const __m256 r0 = _mm256_loadu_ps(source), r1 = _mm256_loadu_ps(source + 8),
-                             r2 = _mm256_loadu_ps(source + 16);
-                for (int r = 0; r < 4; r++) {
-                    const __m256 weight = _mm256_broadcast_ss(wc + r);
-                    sums[r][0] = _mm256_fmadd_ps(weight, r0, sums[r][0]);
-                    sums[r][1] = _mm256_fmadd_ps(weight, r1, sums[r][1]);
-                    sums[r][2] = _mm256_fmadd_ps(weight, r2, sums[r][2]);
-                }
+// AVX2 has 16 registers. The block's 8 rows run as passes of R rows × 8·V positions with R·V ≤ 12
+// accumulators, R broadcast weights and one vector of positions (each loaded once, used R times):
+// 2 × 48 for whole tiles, 4 × 16 and 2 × 32 for the narrow last tile of a row of planes. A 4 × 24
+// tile would need all 16 registers, and the compiler then spills an accumulator on every tap.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void direct_avx2_RxV(const int R, const int V, const float *x, long channels, long plane,
+                                   const long *offsets, long taps, const float *w, float *tile,
+                                   int accumulate) {
+    __m256 sums[4][6];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++)
+            sums[r][v] = accumulate ? _mm256_loadu_ps(tile + r * MAX_TILE + 8 * v) : _mm256_setzero_ps();
+    for (long c = 0; c < channels; c++, x += plane) {
+        for (long tap = 0; tap < taps; tap++, w += 8) {
+            const float *source = x + offsets[tap];
+            __m256 weight[4];
+            for (int r = 0; r < R; r++) weight[r] = _mm256_broadcast_ss(w + r);
+            for (int v = 0; v < V; v++) {
+                const __m256 row = _mm256_loadu_ps(source + 8 * v);
+                for (int r = 0; r < R; r++) sums[r][v] = _mm256_fmadd_ps(weight[r], row, sums[r][v]);
             }
         }
-        for (int r = 0; r < 4; r++)
-            for (int v = 0; v < 3; v++)
-                _mm256_storeu_ps(tile + (4 * half + r) * MAX_TILE + 8 * v, sums[r][v]);
     }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) _mm256_storeu_ps(tile + r * MAX_TILE + 8 * v, sums[r][v]);
 }
+
+#define DIRECT_AVX2(R, V, positions)                                                                  \
+    __attribute__((target("avx2,fma")))                                                              \
+    static void direct_avx2_##positions(const float *x, long channels, long plane, const long *offsets, \
+                                        long taps, const float *w, float *tile, int accumulate) {    \
+        for (int first = 0; first < 8; first += R)                                                   \
+            direct_avx2_RxV(R, V, x, channels, plane, offsets, taps, w + first, tile + first * MAX_TILE, \
+                            accumulate);                                                             \
+    }
+DIRECT_AVX2(4, 2, 16)
+DIRECT_AVX2(2, 4, 32)
+DIRECT_AVX2(2, 6, 48)
 
 __attribute__((target("avx512f")))
 static void gradient_avx512(const float *g, long length, long g_image, const float *const *x,
@@ -272,8 +287,9 @@ static void gradient_avx2(const float *g, long length, long g_image, const float
 #endif // __x86_64__
 
 static void direct_portable(const float *x, long channels, long plane, const long *offsets,
-                            long taps, const float *w, float *tile) {
+                            long taps, const float *w, float *tile, int accumulate) {
     float sums[8][MAX_TILE] = {{0}};
+    if (accumulate) memcpy(sums, tile, sizeof sums);
     for (long c = 0; c < channels; c++, x += plane) {
         for (long tap = 0; tap < taps; tap++, w += 8) {
             const float *source = x + offsets[tap];
@@ -324,7 +340,7 @@ static void choose(void) {
                                       gradient_avx512};
         chosen = avx512;
     } else if (strncmp(name, "avx2", 4) == 0) {
-        convolution_kernels avx2 = {{direct_avx2, direct_avx2, direct_avx2}, 8, gradient_avx2};
+        convolution_kernels avx2 = {{direct_avx2_16, direct_avx2_32, direct_avx2_48}, 16, gradient_avx2};
         chosen = avx2;
     }
 #endif
@@ -349,15 +365,22 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
     for (long i = 0; i < kh; i++)
         for (long j = 0; j < kw; j++) offsets[i * kw + j] = i * wp + j;
     _Alignas(64) float tile[BLOCK * MAX_TILE];
+    // The channels of one kernel call: as many as keep the rows a tile reads and their weights
+    // in L1 (the AVX2 kernels read them once per pass), the tile summing over the calls.
+    const long width = 3 * k->step;
+    const long bytes_per_channel = 4 * (width + (kh - 1) * wp + kw) + 4 * BLOCK * taps;
+    const long chunk = L1_BUDGET / bytes_per_channel > 1 ? L1_BUDGET / bytes_per_channel : 1;
 
     for (long block = block_first; block < block_end; block++) {
         const float *w = packed + block * BLOCK * in_channels * taps;
         const long rows = out_channels - block * BLOCK < BLOCK ? out_channels - block * BLOCK : BLOCK;
-        const long width = 3 * k->step;
         for (long t0 = 0; t0 < positions; t0 += width) {
             const long end = positions - t0 < width ? positions : t0 + width;
-            k->direct[(end - t0 + k->step - 1) / k->step - 1](padded + t0, in_channels, plane,
-                                                              offsets, taps, w, tile);
+            const direct_kernel kernel = k->direct[(end - t0 + k->step - 1) / k->step - 1];
+            for (long c0 = 0; c0 < in_channels; c0 += chunk) {
+                const long count = in_channels - c0 < chunk ? in_channels - c0 : chunk;
+                kernel(padded + c0 * plane + t0, count, plane, offsets, taps, w + c0 * taps * BLOCK, tile, c0 > 0);
+            }
             // Copy the tile's real positions (wo < out_width) into NCHW rows, adding the bias
             // (and applying the ReLU) on the way.
             for (long t = t0; t < end;) {

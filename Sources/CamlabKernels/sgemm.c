@@ -33,6 +33,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -375,4 +376,42 @@ void camlab_sgemm(long m, long n, long k,
             }
         }
     }
+}
+
+// MARK: - Peak
+
+// 12 independent chains, more than FMA latency × FMA units on any of these cores, so the loop
+// runs at the FMA units' throughput.
+#if defined(__x86_64__)
+#define PEAK_LOOP(type, set1, fmadd, lanes)                                                    \
+    type acc[12];                                                                              \
+    for (int i = 0; i < 12; i++) acc[i] = set1(1.0f + 0.001f * i);                             \
+    const type a = set1(0.9999f), b = set1(0.0001f);                                           \
+    struct timespec start, end;                                                                \
+    clock_gettime(CLOCK_MONOTONIC, &start);                                                    \
+    for (long n = 0; n < iterations; n++)                                                      \
+        for (int i = 0; i < 12; i++) acc[i] = fmadd(acc[i], a, b);                             \
+    clock_gettime(CLOCK_MONOTONIC, &end);                                                      \
+    float keep[lanes];                                                                         \
+    for (int i = 1; i < 12; i++) acc[0] = fmadd(acc[0], acc[i], b);                            \
+    memcpy(keep, &acc[0], sizeof keep);                                                        \
+    const double seconds = (end.tv_sec - start.tv_sec) + 1e-9 * (end.tv_nsec - start.tv_nsec); \
+    return keep[0] == -1.0f ? 0 : 2.0 * lanes * 12 * iterations / seconds;
+
+__attribute__((target("avx512f"))) static double peak_avx512(long iterations) {
+    PEAK_LOOP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
+}
+
+__attribute__((target("avx2,fma"))) static double peak_avx2(long iterations) {
+    PEAK_LOOP(__m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
+}
+#endif
+
+double camlab_fma_peak_flops(long iterations) {
+#if defined(__x86_64__)
+    const char *name = camlab_sgemm_kernel_name();
+    if (strncmp(name, "avx512f", 7) == 0) return peak_avx512(iterations);
+    if (strncmp(name, "avx2", 4) == 0) return peak_avx2(iterations);
+#endif
+    return 0; // the portable kernel has no one vector width to measure
 }

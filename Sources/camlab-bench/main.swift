@@ -29,6 +29,66 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "network" {
     exit(0)
 }
 
+// `camlab-bench convolutions MODEL HEIGHT WIDTH`: every distinct convolution of a network at
+// batch 1, as inference runs it (both cores, bias added as it writes), in GFLOP/s and as a share
+// of the machine's peak: measured (an FMA loop on every core) and by the formula cores × 2 FMA
+// units × vector lanes × 2 × the clock /proc/cpuinfo reports.
+if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" {
+    let arguments = CommandLine.arguments
+    guard let network = try? Network(contentsOf: arguments[2]), let height = Int(arguments[3]), let width = Int(arguments[4]),
+          let shapes = try? network.program.shapes(forInput: network.inputShape(forImageHeight: height, width: width)) else {
+        FileHandle.standardError.write(Data("camlab-bench convolutions: give a model file camlab opens, then a height and width it takes\n".utf8))
+        exit(2)
+    }
+    var order: [ConvolutionGeometry] = []
+    var uses: [ConvolutionGeometry: [String]] = [:]
+    for instruction in network.program.instructions {
+        guard case .leaf(let module) = instruction.step, let convolution = module as? Conv2d else { continue }
+        let input = shapes[instruction.inputs[0]], spec = convolution.spec
+        let g = ConvolutionGeometry(batch: 1, inChannels: input[0], inHeight: input[1], inWidth: input[2],
+                                    outChannels: spec.outChannels, kernelHeight: spec.kernel[0], kernelWidth: spec.kernel[1],
+                                    stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
+        if uses[g] == nil { order.append(g) }
+        uses[g, default: []].append(convolution.path)
+    }
+    let cores = Kernels.processorCount
+    let measuredPeak = Kernels.measuredPeakFlops() / 1e9
+    let lanes = Kernels.gemmKernelName.hasPrefix("avx512") ? 16.0 : Kernels.gemmKernelName.hasPrefix("avx2") ? 8.0 : 0
+    let megahertz = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("cpu MHz") }
+        .flatMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) } ?? 0
+    let formulaPeak = Double(cores) * 2 * lanes * 2 * megahertz / 1e3
+    print("\(arguments[2]) at \(height)×\(width), batch 1 · kernel \(Kernels.gemmKernelName) · \(cores) cores")
+    print("peak: measured \(format(measuredPeak, 0)) GFLOP/s (FMA loop on every core); formula \(format(formulaPeak, 0)) GFLOP/s"
+          + " (\(cores) cores × 2 FMA units × \(Int(lanes)) lanes × 2 × \(format(megahertz, 0)) MHz)")
+    print("")
+    print(pad("convolution", 34) + leftPad("uses", 5) + leftPad("ms", 9) + leftPad("GFLOP/s", 9) + leftPad("% meas.", 9)
+          + leftPad("% form.", 9) + leftPad("ms × uses", 11))
+    var total = 0.0, totalFlops = 0.0
+    var rows: [String] = []
+    for g in order {
+        let x = randomBuffer(g.inChannels * g.inHeight * g.inWidth, seed: 1)
+        let w = randomBuffer(g.outChannels * g.groupInChannels * g.kernelHeight * g.kernelWidth, seed: 2)
+        let b = randomBuffer(g.outChannels, seed: 3), y = randomBuffer(g.outChannels * g.outHeight * g.outWidth, seed: 4)
+        defer { x.deallocate(); w.deallocate(); b.deallocate(); y.deallocate() }
+        let seconds = medianSeconds(budget: 0.5) { Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b) }
+        let flops = 2 * Double(g.outChannels * g.outHeight * g.outWidth) * Double(g.groupInChannels * g.kernelHeight * g.kernelWidth)
+        let gflops = flops / seconds / 1e9, count = Double(uses[g]!.count)
+        total += seconds * count
+        totalFlops += flops * count
+        let name = "\(g.kernelHeight)×\(g.kernelWidth)/\(g.stride)\(g.groups > 1 ? " g\(g.groups)" : "") \(g.inChannels)→\(g.outChannels) at \(g.inHeight)×\(g.inWidth)"
+        rows.append("{\"kind\":\"convolution\",\"shape\":\"\(name)\",\"uses\":\(uses[g]!.count),\"ms\":\(format(seconds * 1e3, 4)),\"gflops\":\(format(gflops, 1))}")
+        print(pad(name, 34) + leftPad("\(uses[g]!.count)", 5) + leftPad(format(seconds * 1e3, 3), 9) + leftPad(format(gflops, 1), 9)
+              + leftPad(format(100 * gflops / measuredPeak, 0), 9) + leftPad(formulaPeak > 0 ? format(100 * gflops / formulaPeak, 0) : "—", 9)
+              + leftPad(format(seconds * count * 1e3, 2), 11))
+    }
+    print("")
+    print("all \(uses.values.map(\.count).reduce(0, +)) convolutions: \(format(total * 1e3, 1)) ms, \(format(totalFlops / total / 1e9, 1)) GFLOP/s"
+          + " (\(format(100 * totalFlops / total / 1e9 / measuredPeak, 0)) % of the measured peak)")
+    if emitJSON { rows.forEach { print($0) } }
+    exit(0)
+}
+
 /// A GEMM to time: C[m×n] = op(A)[m×k] · op(B)[k×n], stored as the convolution kernels store them.
 struct GEMMCase {
     var name: String

@@ -16,7 +16,7 @@ extension Kernels {
 
     /// The cores, counted once (on Linux `ProcessInfo` reads cgroup files on every call), or
     /// the environment's `CAMLAB_THREADS` when it is a positive number.
-    static let processorCount: Int = {
+    public static let processorCount: Int = {
         if let text = ProcessInfo.processInfo.environment["CAMLAB_THREADS"], let threads = Int(text), threads > 0 {
             return threads
         }
@@ -45,6 +45,17 @@ extension Kernels {
 
     /// Name of the SGEMM micro-kernel chosen for this CPU, e.g. "avx512f 8x48".
     public static var gemmKernelName: String { String(cString: camlab_sgemm_kernel_name()) }
+
+    /// The FLOP/s of fused multiply-adds every core sustains together with the chosen kernel's
+    /// vectors (0 for the portable kernel): the measured peak benchmarks compare against.
+    public static func measuredPeakFlops() -> Double {
+        var perCore = [Double](repeating: 0, count: processorCount)
+        perCore.withUnsafeMutableBufferPointer { peaks in
+            let base = peaks.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: processorCount) { base[$0] = camlab_fma_peak_flops(100_000_000) }
+        }
+        return perCore.reduce(0, +)
+    }
 
     /// C = op(A)·op(B) (+ C when accumulate). Row-major. op(A) is m×k: A is m×k with leading
     /// dimension lda, or k×m when transposeA. op(B) is k×n: B is k×n with leading dimension ldb,

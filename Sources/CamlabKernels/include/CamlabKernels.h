@@ -26,6 +26,10 @@ void camlab_sgemm_micro_tile(long *rows, long *columns);
 /// Name of the kernel chosen for this CPU: "avx512f 8x48", "avx2+fma 6x16" or "portable 4x16".
 const char *camlab_sgemm_kernel_name(void);
 
+/// Fused multiply-adds per second one core sustains with the chosen kernel's vectors (12
+/// independent chains of `iterations` FMAs): the machine's measured peak, for benchmarks.
+double camlab_fma_peak_flops(long iterations);
+
 // MARK: Direct stride-1 convolution (convolution.c)
 
 /// Floats of `channels` planes padded to (height + 2·pad_h) × (width + 2·pad_w), plus the slack
