@@ -25,6 +25,16 @@
 // positions contribute nothing. Its micro-kernel keeps a 4-channel × 6-tap tile of partial sums
 // (16 positions per register) and reduces the registers once per call.
 //
+// A stride-s convolution is a sum of s² stride-1 ones. Split the padded image into its phases,
+//
+//     x_pq[c][h][w] = x_padded[c][s·h + p][s·w + q]        (0 ≤ p, q < s),
+//
+// then tap (i, j) = (s·a + p, s·b + q) of the kernel reads x_pq at (ho + a, wo + b): the same
+// shifted contiguous loads, with phase (p, q) owning the taps ⌈(kh − p)/s⌉ × ⌈(kw − q)/s⌉. The
+// kernels sum the phases into one tile, so nothing is computed at the positions a strided
+// convolution skips, and no column matrix is built (the 7×7/2 stem and the 3×3/2 convolutions of
+// a ResNet). Stride 1 is the one phase x_00 = x_padded.
+//
 // As in sgemm.c, only the micro-kernels carry target attributes, chosen at run time.
 
 #include "CamlabKernels.h"
@@ -44,11 +54,17 @@ enum { L1_BUDGET = 24 * 1024 }; // bytes of input rows and weights one forward c
 
 // MARK: - Layout helpers
 
-long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w) {
-    const long wp = width + 2 * pad_w;
+/// Rows or columns of one phase of a padded axis of `padded` floats at stride `stride`.
+static long phase_length(long padded, long stride) { return (padded + stride - 1) / stride; }
+
+/// The unpadded image index that phase element h of phase p reads: s·h + p − pad.
+static inline long s_index(long h, long stride, long p, long pad) { return stride * h + p - pad; }
+
+long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w, long stride) {
+    const long hq = phase_length(height + 2 * pad_h, stride), wq = phase_length(width + 2 * pad_w, stride);
     // Slack after the last plane: a thrown-away position of the last tile reads at most
-    // MAX_TILE + kw − 2 floats past it, and kw ≤ Wp.
-    return channels * (height + 2 * pad_h) * wp + MAX_TILE + wp;
+    // MAX_TILE + kw − 2 floats past it, and kw ≤ s·Wq.
+    return channels * stride * stride * hq * wq + MAX_TILE + stride * wq;
 }
 
 // Rows here are short (tens of floats): calls to memcpy/memset cost more than the copies, so these
@@ -65,22 +81,52 @@ SHORT_COPIES static inline void zero_floats(float *target, long count) {
 
 SHORT_COPIES
 void camlab_conv_pad(const float *image, long channels, long height, long width,
-                     long pad_h, long pad_w, float *padded) {
-    const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
-    const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w);
-    for (long c = 0; c < channels; c++) {
-        float *plane = padded + c * hp * wp;
-        const float *source = image + c * height * width;
-        zero_floats(plane, pad_h * wp);
-        for (long h = 0; h < height; h++) {
-            float *row = plane + (h + pad_h) * wp;
-            zero_floats(row, pad_w);
-            copy_floats(row + pad_w, source + h * width, width);
-            zero_floats(row + pad_w + width, pad_w);
+                     long pad_h, long pad_w, long stride, float *padded) {
+    const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w, stride);
+    if (stride == 1) {
+        const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
+        for (long c = 0; c < channels; c++) {
+            float *plane = padded + c * hp * wp;
+            const float *source = image + c * height * width;
+            zero_floats(plane, pad_h * wp);
+            for (long h = 0; h < height; h++) {
+                float *row = plane + (h + pad_h) * wp;
+                zero_floats(row, pad_w);
+                copy_floats(row + pad_w, source + h * width, width);
+                zero_floats(row + pad_w + width, pad_w);
+            }
+            zero_floats(plane + (height + pad_h) * wp, pad_h * wp);
         }
-        zero_floats(plane + (height + pad_h) * wp, pad_h * wp);
+        zero_floats(padded + channels * hp * wp, total - channels * hp * wp);
+        return;
     }
-    zero_floats(padded + channels * hp * wp, total - channels * hp * wp);
+    // Phase planes of a channel follow each other: [c][p·s + q][Hq][Wq].
+    const long hq = phase_length(height + 2 * pad_h, stride), wq = phase_length(width + 2 * pad_w, stride);
+    for (long c = 0; c < channels; c++) {
+        const float *source = image + c * height * width;
+        for (long p = 0; p < stride; p++)
+            for (long q = 0; q < stride; q++) {
+                float *plane = padded + ((c * stride + p) * stride + q) * hq * wq;
+                for (long h = 0; h < hq; h++) {
+                    const long row = s_index(h, stride, p, pad_h);
+                    float *target = plane + h * wq;
+                    if (row < 0 || row >= height) {
+                        zero_floats(target, wq);
+                        continue;
+                    }
+                    // Columns w with 0 ≤ s·w + q − pad < width, zeros on either side.
+                    const long first = q >= pad_w ? 0 : (pad_w - q + stride - 1) / stride;
+                    const long last = width - 1 + pad_w - q < 0 ? -1 : (width - 1 + pad_w - q) / stride;
+                    const long end = last + 1 < wq ? last + 1 : wq;
+                    const float *from = source + row * width;
+                    zero_floats(target, first < wq ? first : wq);
+                    for (long w = first; w < end; w++) target[w] = from[s_index(w, stride, q, pad_w)];
+                    if (end > first) zero_floats(target + end, wq - end);
+                    else if (first < wq) zero_floats(target + first, wq - first);
+                }
+            }
+    }
+    zero_floats(padded + channels * stride * stride * hq * wq, total - channels * stride * stride * hq * wq);
 }
 
 long camlab_conv_spread_length(long out_height, long padded_width) {
@@ -113,26 +159,33 @@ long camlab_conv_packed_weights_size(long out_channels, long in_channels, long k
     return (out_channels + BLOCK - 1) / BLOCK * BLOCK * in_channels * kh * kw;
 }
 
+/// Taps of phase (p, q) along an axis of k taps at stride s: i = s·a + p < k.
+static long phase_taps(long k, long stride, long p) { return p < k ? (k - p + stride - 1) / stride : 0; }
+
 void camlab_conv_pack_weights(const float *weight, long out_channels, long in_channels,
-                              long kh, long kw, bool adjoint, float *packed) {
+                              long kh, long kw, long stride, bool adjoint, float *packed) {
     // The convolution computed: `outs` output channels from `ins` input channels.
     const long outs = adjoint ? in_channels : out_channels;
     const long ins = adjoint ? out_channels : in_channels;
     const long blocks = (outs + BLOCK - 1) / BLOCK;
+    // [block][phase][c][tap of the phase][r]: a block's weights are contiguous, each phase's
+    // channels one after another as the driver walks them.
     for (long block = 0; block < blocks; block++)
-        for (long c = 0; c < ins; c++)
-            for (long i = 0; i < kh; i++)
-                for (long j = 0; j < kw; j++)
-                    for (long r = 0; r < BLOCK; r++) {
-                        const long o = block * BLOCK + r;
-                        float value = 0;
-                        if (o < outs) {
-                            value = adjoint
-                                ? weight[((c * in_channels + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
-                                : weight[((o * in_channels + c) * kh + i) * kw + j];
-                        }
-                        *packed++ = value;
-                    }
+        for (long p = 0; p < stride; p++)
+            for (long q = 0; q < stride; q++)
+                for (long c = 0; c < ins; c++)
+                    for (long i = p; i < kh; i += stride)
+                        for (long j = q; j < kw; j += stride)
+                            for (long r = 0; r < BLOCK; r++) {
+                                const long o = block * BLOCK + r;
+                                float value = 0;
+                                if (o < outs) {
+                                    value = adjoint
+                                        ? weight[((c * in_channels + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
+                                        : weight[((o * in_channels + c) * kh + i) * kw + j];
+                                }
+                                *packed++ = value;
+                            }
 }
 
 // MARK: - Micro-kernels
@@ -354,22 +407,36 @@ static const convolution_kernels *kernels(void) {
 // MARK: - Drivers
 
 void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
-                        const float *packed, long out_channels, long kh, long kw,
+                        long stride, const float *packed, long out_channels, long kh, long kw,
                         long block_first, long block_end, const float *bias, bool relu,
                         float *output) {
     const convolution_kernels *k = kernels();
-    const long wp = padded_width, plane = padded_height * padded_width;
-    const long out_height = padded_height - kh + 1, out_width = padded_width - kw + 1;
-    const long positions = out_height * wp, taps = kh * kw;
-    long offsets[taps];
-    for (long i = 0; i < kh; i++)
-        for (long j = 0; j < kw; j++) offsets[i * kw + j] = i * wp + j;
+    const long hq = phase_length(padded_height, stride), wq = phase_length(padded_width, stride);
+    const long phase_plane = hq * wq, channel_stride = stride * stride * phase_plane;
+    const long out_height = (padded_height - kh) / stride + 1, out_width = (padded_width - kw) / stride + 1;
+    const long positions = out_height * wq, taps = kh * kw;
     _Alignas(64) float tile[BLOCK * MAX_TILE];
-    // The channels of one kernel call: as many as keep the rows a tile reads and their weights
-    // in L1 (the AVX2 kernels read them once per pass), the tile summing over the calls.
     const long width = 3 * k->step;
-    const long bytes_per_channel = 4 * (width + (kh - 1) * wp + kw) + 4 * BLOCK * taps;
-    const long chunk = L1_BUDGET / bytes_per_channel > 1 ? L1_BUDGET / bytes_per_channel : 1;
+
+    // Each phase: where its planes start, its taps' offsets, where its weights start in a
+    // block, and how many channels one kernel call takes — as many as keep the rows a tile
+    // reads and their weights in L1 (the AVX2 kernels read them once per pass), the tile
+    // summing over the calls.
+    const long phases = stride * stride;
+    long phase_taps_count[phases], phase_weights[phases], chunk[phases];
+    long offsets[phases][taps];
+    long weights_so_far = 0;
+    for (long p = 0; p < stride; p++)
+        for (long q = 0; q < stride; q++) {
+            const long phase = p * stride + q, ta = phase_taps(kh, stride, p), tb = phase_taps(kw, stride, q);
+            for (long a = 0; a < ta; a++)
+                for (long b = 0; b < tb; b++) offsets[phase][a * tb + b] = a * wq + b;
+            phase_taps_count[phase] = ta * tb;
+            phase_weights[phase] = weights_so_far;
+            weights_so_far += in_channels * ta * tb * BLOCK;
+            const long bytes_per_channel = 4 * (width + (ta > 0 ? ta - 1 : 0) * wq + tb) + 4 * BLOCK * ta * tb;
+            chunk[phase] = L1_BUDGET / bytes_per_channel > 1 ? L1_BUDGET / bytes_per_channel : 1;
+        }
 
     for (long block = block_first; block < block_end; block++) {
         const float *w = packed + block * BLOCK * in_channels * taps;
@@ -377,15 +444,22 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
         for (long t0 = 0; t0 < positions; t0 += width) {
             const long end = positions - t0 < width ? positions : t0 + width;
             const direct_kernel kernel = k->direct[(end - t0 + k->step - 1) / k->step - 1];
-            for (long c0 = 0; c0 < in_channels; c0 += chunk) {
-                const long count = in_channels - c0 < chunk ? in_channels - c0 : chunk;
-                kernel(padded + c0 * plane + t0, count, plane, offsets, taps, w + c0 * taps * BLOCK, tile, c0 > 0);
+            int accumulate = 0;
+            for (long phase = 0; phase < phases; phase++) {
+                const long n = phase_taps_count[phase];
+                if (n == 0) continue;
+                for (long c0 = 0; c0 < in_channels; c0 += chunk[phase]) {
+                    const long count = in_channels - c0 < chunk[phase] ? in_channels - c0 : chunk[phase];
+                    kernel(padded + c0 * channel_stride + phase * phase_plane + t0, count, channel_stride,
+                           offsets[phase], n, w + phase_weights[phase] + c0 * n * BLOCK, tile, accumulate);
+                    accumulate = 1;
+                }
             }
             // Copy the tile's real positions (wo < out_width) into NCHW rows, adding the bias
             // (and applying the ReLU) on the way.
             for (long t = t0; t < end;) {
-                const long ho = t / wp, wo = t - ho * wp;
-                const long run = wp - wo < end - t ? wp - wo : end - t;
+                const long ho = t / wq, wo = t - ho * wq;
+                const long run = wq - wo < end - t ? wq - wo : end - t;
                 const long valid = wo >= out_width ? 0 : (out_width - wo < run ? out_width - wo : run);
                 for (long r = 0; r < rows; r++) {
                     const long o = block * BLOCK + r;

@@ -8,10 +8,11 @@ import Foundation
 
 let emitJSON = CommandLine.arguments.contains("--json")
 
-// `camlab-bench network MODEL HEIGHT WIDTH`: one JSON line of a real network's median times at
-// batch 1 — inference forward, Grad-CAM and Grad-CAM++ at its target layer — for
-// Benchmarks/network_compare.py, which runs PyTorch on the same state dict beside it.
-if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "network" {
+// `camlab-bench network MODEL HEIGHT WIDTH [--scorecam]`: one JSON line of a real network's
+// median times at batch 1 — inference forward, Grad-CAM and Grad-CAM++ at its target layer, and
+// Score-CAM (the second of two calls) — for Benchmarks/network_compare.py, which runs PyTorch on
+// the same state dict beside it.
+if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "network" {
     let arguments = CommandLine.arguments
     guard let network = try? Network(contentsOf: arguments[2]), let height = Int(arguments[3]), let width = Int(arguments[4]) else {
         FileHandle.standardError.write(Data("camlab-bench network: give a model file camlab opens, then the height and width\n".utf8))
@@ -24,8 +25,18 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "network" {
     let forward = medianSeconds(budget: 3) { _ = withoutGradient { network(input) } }
     let gradcam = medianSeconds(budget: 3) { explain(.gradcam) }
     let gradcampp = medianSeconds(budget: 3) { explain(.gradcampp) }
-    print(String(format: "{\"kernel\": \"%@\", \"forward_ms\": %.2f, \"gradcam_ms\": %.2f, \"gradcampp_ms\": %.2f}",
-                 Kernels.gemmKernelName, 1000 * forward, 1000 * gradcam, 1000 * gradcampp))
+    var scorecam = ""
+    if arguments.count == 6, arguments[5] == "--scorecam" {
+        var seconds = 0.0
+        for _ in 0..<2 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            explain(.scorecam)
+            seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        scorecam = String(format: ", \"scorecam_ms\": %.1f", 1000 * seconds)
+    }
+    print(String(format: "{\"kernel\": \"%@\", \"forward_ms\": %.2f, \"gradcam_ms\": %.2f, \"gradcampp_ms\": %.2f%@}",
+                 Kernels.gemmKernelName, 1000 * forward, 1000 * gradcam, 1000 * gradcampp, scorecam))
     exit(0)
 }
 

@@ -26,9 +26,10 @@ struct InferencePathTests {
         #expect(pooled.scalars[1...].allSatisfy { !$0.isNaN })
     }
 
-    /// Stride 2 and dilation build im2col columns and add the bias after the GEMM; stride 1 runs
-    /// the direct kernel, which adds it (and applies the ReLU) as it writes — per group, with
-    /// each group's slice of the bias.
+    /// Dilation builds im2col columns and adds the bias after the GEMM; stride 1 and 2 run the
+    /// direct kernel (stride 2 as the sum of its four phases), which adds it (and applies the
+    /// ReLU) as it writes — per group, with each group's slice of the bias. A weight packed
+    /// beforehand gives the same bits as one packed by the call.
     @Test(arguments: [(1, 1, 1), (2, 1, 1), (1, 1, 2), (2, 1, 2), (1, 2, 1), (2, 2, 2)])
     func convolutionWithBiasWithoutRecordingGivesTheSameValues(stride: Int, dilation: Int, groups: Int) {
         let (x, w, b) = (input([2, 4, 7, 6], seed: 3), input([6, 4 / groups, 3, 3], seed: 4), input([6], seed: 5))
@@ -47,5 +48,11 @@ struct InferencePathTests {
         #expect(rectified.operation != nil && fused.operation == nil)
         #expect(rectified.scalars == recorded.relu().scalars && fused.scalars == rectified.scalars)
         #expect(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 })
+        let packed = PackedConvolutionWeight(weight: w, stride: stride, padding: 1, dilation: dilation, groups: groups)
+        #expect((packed == nil) == (dilation > 1))
+        let prepacked = withoutGradient {
+            x.conv2dReLU(weight: w, bias: b, stride: stride, padding: 1, dilation: dilation, groups: groups, packed: packed)
+        }
+        #expect(prepacked.scalars == fused.scalars)
     }
 }

@@ -78,23 +78,30 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     var imageIsColumnMatrix: Bool {
         kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
     }
-    /// Stride-1, undilated convolutions run the direct kernels of `convolution.c` (no column
-    /// matrices), one call per group; the rest build im2col columns for the GEMM.
-    var runsDirectly: Bool { stride == 1 && dilation == 1 && !imageIsColumnMatrix }
-    /// The input gradient runs directly as a "full" convolution of the padded output gradient,
-    /// which needs padding ≤ kernel − 1 on both axes.
+    /// Undilated convolutions run the direct kernels of `convolution.c` (no column matrices),
+    /// one call per group, strided ones as the sum of their stride² phases; the rest build im2col
+    /// columns for the GEMM. A strided 1×1 kernel (a ResNet's downsample) reads one pixel in
+    /// stride² of the image: its columns are a small copy and the GEMM is the convolution.
+    var runsDirectly: Bool {
+        dilation == 1 && !imageIsColumnMatrix && (stride == 1 || kernelHeight * kernelWidth > 1)
+    }
+    /// The backward passes run directly for stride 1: the input gradient as a "full" convolution
+    /// of the padded output gradient, which needs padding ≤ kernel − 1 on both axes.
+    var gradientsRunDirectly: Bool { runsDirectly && stride == 1 }
     var inputGradientRunsDirectly: Bool {
-        runsDirectly && padding < kernelHeight && padding < kernelWidth
+        gradientsRunDirectly && padding < kernelHeight && padding < kernelWidth
     }
 }
 
 // Two ways to run a convolution:
 //
-// Stride 1, no dilation (every convolution of the lessons' networks): the direct kernels of
-// convolution.c, which read each tap of the kernel as a shifted view of the zero-padded image
-// (see its header).
+// No dilation (every convolution of the lessons' networks, and all but the strided 1×1 ones of a
+// ResNet): the direct kernels of convolution.c, which read each tap of the kernel as a shifted
+// view of the zero-padded image, or of one of its stride² phases (see its header). Their
+// gradients run directly for stride 1.
 //
-// Other strides and dilations, as matrix multiply, per image n:
+// Dilations, strided 1×1 kernels, and the gradients of strided convolutions, as matrix
+// multiply, per image n:
 //   columns = im2col(x[n])                  [C·kh·kw, Ho·Wo]   columns[(c,i,j), (ho,wo)] = x[c, ho·s−p+i·d, wo·s−p+j·d]
 //   y[n]    = W · columns                   [O, Ho·Wo]         W viewed as [O, C·kh·kw]
 //   dx[n]   = col2im(Wᵀ · gy[n])            col2im adds each column entry back to the pixel it came from
@@ -103,21 +110,23 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 // Groups: group k's input channels are planes k·(C/G)… of x, its weights rows k·(O/G)… of W and
 // its outputs planes k·(O/G)… of y, all contiguous. So each way runs once per group on those
 // slices, with nothing copied: im2col of the group's planes and W_k · columns_k (the columns of
-// one group at a time stay in cache), or one direct-kernel call per group for stride 1.
+// one group at a time stay in cache), or one direct-kernel call per group.
 extension Kernels {
     /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d]
     /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
     /// `relu`: inference fuses the layers that follow a convolution into its last write.
     /// Overwrites output.
+    /// `packedWeight`, when given, is `weight` already laid out by `PackedConvolutionWeight`.
     public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                              bias: UnsafePointer<Float>? = nil, relu: Bool = false) {
+                              bias: UnsafePointer<Float>? = nil, relu: Bool = false,
+                              packedWeight: UnsafePointer<Float>? = nil) {
         if g.runsDirectly {
             directConvolution(batch: g.batch, images: input, channels: g.inChannels,
-                              height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding),
+                              height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding), stride: g.stride,
                               weight: weight, adjoint: false, outChannels: g.outChannels, groups: g.groups,
                               kernel: (g.kernelHeight, g.kernelWidth), bias: bias, relu: relu,
-                              output: output)
+                              prepacked: packedWeight, output: output)
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
@@ -206,7 +215,7 @@ extension Kernels {
                                             outputGradient: UnsafePointer<Float>,
                                             weightGradient: UnsafeMutablePointer<Float>,
                                             geometry g: ConvolutionGeometry) {
-        if g.runsDirectly {
+        if g.gradientsRunDirectly {
             directWeightGradient(input: input, outputGradient: outputGradient,
                                  weightGradient: weightGradient, geometry: g)
             return
@@ -298,35 +307,56 @@ extension Kernels {
         }
     }
 
-    // MARK: - Direct stride-1 kernels
+    // MARK: - Direct kernels
+
+    /// Floats of `packWeights`' layout of a forward convolution's weight, or nil when the
+    /// convolution does not run on the direct kernels.
+    static func packedWeightCount(_ g: ConvolutionGeometry) -> Int? {
+        guard g.runsDirectly else { return nil }
+        return g.groups * camlab_conv_packed_weights_size(g.groupOutChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth)
+    }
+
+    /// Lays out an OIHW weight for `camlab_conv_direct`, group after group. A group's weight is
+    /// [groupOutChannels][groupChannels] forward, and [groupChannels][groupOutChannels] for the
+    /// adjoint (the forward convolution's O and C/G).
+    static func packWeights(_ weight: UnsafePointer<Float>, groups: Int, groupOutChannels: Int, groupChannels: Int,
+                            kernel: (Int, Int), stride: Int, adjoint: Bool, into packed: UnsafeMutablePointer<Float>) {
+        let (kh, kw) = kernel
+        let packedSize = camlab_conv_packed_weights_size(groupOutChannels, groupChannels, kh, kw)
+        for group in 0..<groups {
+            camlab_conv_pack_weights(weight + group * groupOutChannels * groupChannels * kh * kw,
+                                     adjoint ? groupChannels : groupOutChannels,
+                                     adjoint ? groupOutChannels : groupChannels,
+                                     kh, kw, stride, adjoint, packed + group * packedSize)
+        }
+    }
 
     /// Convolves every image of a batch with `camlab_conv_direct`, one call per group (its planes
     /// of the padded image, its packed weights, its output planes): each worker pads its images
     /// one at a time; a single image splits its groups' blocks of output channels over the cores
     /// instead.
     private static func directConvolution(batch: Int, images: UnsafePointer<Float>, channels: Int,
-                                          height: Int, width: Int, padding: (Int, Int),
+                                          height: Int, width: Int, padding: (Int, Int), stride: Int = 1,
                                           weight: UnsafePointer<Float>, adjoint: Bool, outChannels: Int,
                                           groups: Int, kernel: (Int, Int), bias: UnsafePointer<Float>?,
-                                          relu: Bool, output: UnsafeMutablePointer<Float>) {
+                                          relu: Bool, prepacked: UnsafePointer<Float>? = nil,
+                                          output: UnsafeMutablePointer<Float>) {
         let (kh, kw) = kernel
         let (paddedHeight, paddedWidth) = (height + 2 * padding.0, width + 2 * padding.1)
-        let outPlane = (paddedHeight - kh + 1) * (paddedWidth - kw + 1)
+        let outPlane = ((paddedHeight - kh) / stride + 1) * ((paddedWidth - kw) / stride + 1)
         let outputImageSize = outChannels * outPlane
         let (groupChannels, groupOutChannels) = (channels / groups, outChannels / groups)
-        let paddedPlane = paddedHeight * paddedWidth
-        let paddedSize = camlab_conv_padded_size(channels, height, width, padding.0, padding.1)
+        // One channel's planes: its stride² phases, each ⌈padded / stride⌉ on both axes.
+        let paddedPlane = stride * stride * ((paddedHeight + stride - 1) / stride) * ((paddedWidth + stride - 1) / stride)
+        let paddedSize = camlab_conv_padded_size(channels, height, width, padding.0, padding.1, stride)
         let packedSize = camlab_conv_packed_weights_size(groupOutChannels, groupChannels, kh, kw)
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: groups * packedSize)
-        defer { packed.deallocate() }
-        // A group's OIHW weight is [groupOutChannels][groupChannels] forward, and
-        // [groupChannels][groupOutChannels] for the adjoint (the forward convolution's O and C/G).
-        for group in 0..<groups {
-            camlab_conv_pack_weights(weight + group * groupOutChannels * groupChannels * kh * kw,
-                                     adjoint ? groupChannels : groupOutChannels,
-                                     adjoint ? groupOutChannels : groupChannels,
-                                     kh, kw, adjoint, packed + group * packedSize)
+        let ownPacking = prepacked == nil ? UnsafeMutablePointer<Float>.allocate(capacity: groups * packedSize) : nil
+        defer { ownPacking?.deallocate() }
+        if let ownPacking {
+            packWeights(weight, groups: groups, groupOutChannels: groupOutChannels, groupChannels: groupChannels,
+                        kernel: kernel, stride: stride, adjoint: adjoint, into: ownPacking)
         }
+        let packed = prepacked ?? UnsafePointer(ownPacking!)
         // Work units: blocks of 8 output channels of every group, group after group.
         let blocks = (groupOutChannels + 7) / 8
         let units = groups * blocks
@@ -340,7 +370,7 @@ extension Kernels {
                 let first = Swift.max(range.lowerBound - group * blocks, 0)
                 let end = Swift.min(range.upperBound - group * blocks, blocks)
                 camlab_conv_direct(padded + group * groupChannels * paddedPlane, groupChannels,
-                                   paddedHeight, paddedWidth, packed + group * packedSize, groupOutChannels,
+                                   paddedHeight, paddedWidth, stride, packed + group * packedSize, groupOutChannels,
                                    kh, kw, first, end, bias.map { $0 + group * groupOutChannels }, relu,
                                    output + n * outputImageSize + group * groupOutChannels * outPlane)
             }
@@ -350,7 +380,7 @@ extension Kernels {
                 let padded = scratch.buffer(of: worker)
                 for n in (batch * worker / workers)..<(batch * (worker + 1) / workers) {
                     camlab_conv_pad(images + n * channels * height * width, channels, height, width,
-                                    padding.0, padding.1, padded)
+                                    padding.0, padding.1, stride, padded)
                     convolve(n, padded: padded, units: 0..<units)
                 }
             }
@@ -361,7 +391,7 @@ extension Kernels {
         for n in 0..<batch {
             let padded = scratch.buffer(of: 0)
             camlab_conv_pad(images + n * channels * height * width, channels, height, width,
-                            padding.0, padding.1, padded)
+                            padding.0, padding.1, stride, padded)
             if splits == 1 {
                 convolve(n, padded: padded, units: 0..<units)
             } else {
@@ -383,7 +413,7 @@ extension Kernels {
                                              geometry g: ConvolutionGeometry) {
         let (paddedHeight, paddedWidth) = (g.inHeight + 2 * g.padding, g.inWidth + 2 * g.padding)
         let paddedPlane = paddedHeight * paddedWidth
-        let paddedSize = camlab_conv_padded_size(g.inChannels, g.inHeight, g.inWidth, g.padding, g.padding)
+        let paddedSize = camlab_conv_padded_size(g.inChannels, g.inHeight, g.inWidth, g.padding, g.padding, 1)
         let length = camlab_conv_spread_length(g.outHeight, paddedWidth)
         let groupSpreadSize = camlab_conv_spread_size(g.groupOutChannels, g.outHeight, paddedWidth)
         let spreadSize = g.groups * groupSpreadSize
@@ -396,7 +426,7 @@ extension Kernels {
                 for index in 0..<count {
                     let n = first + index
                     camlab_conv_pad(input + n * g.inputImageSize, g.inChannels, g.inHeight, g.inWidth,
-                                    g.padding, g.padding, padded + index * paddedSize)
+                                    g.padding, g.padding, 1, padded + index * paddedSize)
                     for group in 0..<g.groups {
                         camlab_conv_spread(outputGradient + n * g.outputImageSize + group * g.groupOutChannels * g.outPixels,
                                            g.groupOutChannels, g.outHeight, g.outWidth, paddedWidth,

@@ -50,23 +50,26 @@ extension Tensor {
     ///   d·(k − 1) + 1 pixels).
     /// - `groups` splits input and output channels into that many independent convolutions
     ///   (ResNeXt's grouped 3×3 convolutions; groups = C is a depthwise convolution).
+    ///
+    /// `packed`, when given, is `weight` laid out for the kernels beforehand (inference runs the
+    /// same weights many times).
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                       dilation: Int = 1, groups: Int = 1) -> Tensor {
+                       dilation: Int = 1, groups: Int = 1, packed: PackedConvolutionWeight? = nil) -> Tensor {
         convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                  groups: groups, rectified: false)
+                  groups: groups, rectified: false, packed: packed)
     }
 
     /// `conv2d(weight:bias:stride:padding:dilation:groups:).relu()`, the pair a ConvNet layer
     /// runs; when nothing records gradients, computed in one pass (the bias and the ReLU applied
     /// as the output is written).
     public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                           dilation: Int = 1, groups: Int = 1) -> Tensor {
+                           dilation: Int = 1, groups: Int = 1, packed: PackedConvolutionWeight? = nil) -> Tensor {
         convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                  groups: groups, rectified: true)
+                  groups: groups, rectified: true, packed: packed)
     }
 
     private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int,
-                           groups: Int, rectified: Bool) -> Tensor {
+                           groups: Int, rectified: Bool, packed: PackedConvolutionWeight?) -> Tensor {
         precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
         precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
         precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0,
@@ -92,7 +95,10 @@ extension Tensor {
         // Nothing will differentiate an unrecorded result: the ReLU is applied as the convolution
         // writes its output, instead of in another pass over a new array.
         let fused = rectified && !recorded
-        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, relu: fused)
+        precondition(packed.map { $0.weight === weight && $0.fits(geometry) } ?? true,
+                     "conv2d: the packed weight was made for another weight or convolution")
+        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, relu: fused,
+                                        packed: packed?.values)
         return rectified && !fused ? result.relu() : result
     }
 
@@ -100,7 +106,7 @@ extension Tensor {
     /// derivatives of each are the other two (see `Derivatives.swift`). conv2d may take a bias,
     /// added as the output is written, and — when the result is not recorded — a ReLU after it.
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
-                            bias: Tensor? = nil, relu: Bool = false) -> Tensor {
+                            bias: Tensor? = nil, relu: Bool = false, packed: [Float]? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
@@ -108,7 +114,9 @@ extension Tensor {
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
             run = { x, w, y in
                 withOptionalPointer(to: bias?.scalars) { b in
-                    Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, relu: relu)
+                    withOptionalPointer(to: packed) { p in
+                        Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, relu: relu, packedWeight: p)
+                    }
                 }
             }
         case .conv2dInputGradient(let g):
@@ -140,4 +148,37 @@ extension Tensor {
 private func withOptionalPointer<R>(to array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let array else { return body(nil) }
     return array.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// A convolution weight laid out once for the direct kernels, for a network that runs the same
+/// weights again and again: packing a ResNet-50's 3×3 weights on every forward pass costs as much
+/// as one of its convolutions. Nil for convolutions that do not run on the direct kernels (their
+/// GEMM packs its own operands).
+public final class PackedConvolutionWeight: @unchecked Sendable {
+    /// The weight this is a layout of.
+    public let weight: Tensor
+    let stride: Int, groups: Int, padding: Int, dilation: Int
+    let values: [Float]
+
+    public init?(weight: Tensor, stride: Int, padding: Int, dilation: Int, groups: Int) {
+        precondition(weight.rank == 4, "PackedConvolutionWeight: the weight must be OIHW, got shape \(weight.shape)")
+        let (o, c, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        // The layout depends on the kernel, stride and groups, not on the image: any input size works.
+        let geometry = ConvolutionGeometry(batch: 1, inChannels: c * groups, inHeight: kh, inWidth: kw, outChannels: o,
+                                           kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
+                                           dilation: dilation, groups: groups)
+        guard let count = Kernels.packedWeightCount(geometry) else { return nil }
+        (self.weight, self.stride, self.groups, self.padding, self.dilation) = (weight, stride, groups, padding, dilation)
+        values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            weight.scalars.withUnsafeBufferPointer { w in
+                Kernels.packWeights(w.baseAddress!, groups: groups, groupOutChannels: o / groups, groupChannels: c,
+                                    kernel: (kh, kw), stride: stride, adjoint: false, into: out.baseAddress!)
+            }
+            initialized = count
+        }
+    }
+
+    func fits(_ g: ConvolutionGeometry) -> Bool {
+        g.runsDirectly && (g.stride, g.groups, g.padding, g.dilation) == (stride, groups, padding, dilation)
+    }
 }

@@ -32,28 +32,33 @@ double camlab_fma_peak_flops(long iterations);
 
 // MARK: Direct stride-1 convolution (convolution.c)
 
-/// Floats of `channels` planes padded to (height + 2·pad_h) × (width + 2·pad_w), plus the slack
-/// the kernels may read past the last plane.
-long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w);
+/// Floats of `channels` planes padded to (height + 2·pad_h) × (width + 2·pad_w) and split into
+/// stride² phases (each ⌈padded/stride⌉ on both axes), plus the slack the kernels may read past
+/// the last plane.
+long camlab_conv_padded_size(long channels, long height, long width, long pad_h, long pad_w, long stride);
 
-/// Copies an image [channels][height][width] into zero-padded planes (and zeroes the slack).
+/// Copies an image [channels][height][width] into zero-padded planes, each split into its
+/// stride² phases [c][p·stride + q][h][w] = padded[c][stride·h + p][stride·w + q] (stride 1:
+/// the padded planes themselves), and zeroes the slack.
 void camlab_conv_pad(const float *image, long channels, long height, long width,
-                     long pad_h, long pad_w, float *padded);
+                     long pad_h, long pad_w, long stride, float *padded);
 
 /// Floats of the packed weights of a convolution with `out_channels` outputs (blocks of 8).
 long camlab_conv_packed_weights_size(long out_channels, long in_channels, long kh, long kw);
 
-/// Packs OIHW weights [out_channels][in_channels][kh][kw] for camlab_conv_direct. With `adjoint`
-/// the packed convolution maps out_channels to in_channels with flipped taps: the input gradient.
+/// Packs OIHW weights [out_channels][in_channels][kh][kw] for camlab_conv_direct at `stride`.
+/// With `adjoint` (stride 1 only) the packed convolution maps out_channels to in_channels with
+/// flipped taps: the input gradient.
 void camlab_conv_pack_weights(const float *weight, long out_channels, long in_channels,
-                              long kh, long kw, bool adjoint, float *packed);
+                              long kh, long kw, long stride, bool adjoint, float *packed);
 
-/// output[o][ho][wo] = Σ_{c,i,j} w[o][c][i][j] · padded[c][ho + i][wo + j] (+ bias[o]) for the
-/// output channels of weight blocks block_first..<block_end (8 channels each), then max(0, ·)
-/// when `relu`. Output is [out_channels][padded_height − kh + 1][padded_width − kw + 1]; bias may
-/// be NULL.
+/// output[o][ho][wo] = Σ_{c,i,j} w[o][c][i][j] · x[c][stride·ho + i][stride·wo + j] (+ bias[o])
+/// for the output channels of weight blocks block_first..<block_end (8 channels each), then
+/// max(0, ·) when `relu`, where x is the padded image of padded_height × padded_width that
+/// camlab_conv_pad laid out in phases. Output is [out_channels][(padded_height − kh)/stride + 1]
+/// [(padded_width − kw)/stride + 1]; bias may be NULL.
 void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
-                        const float *packed, long out_channels, long kh, long kw,
+                        long stride, const float *packed, long out_channels, long kh, long kw,
                         long block_first, long block_end, const float *bias, bool relu,
                         float *output);
 

@@ -14,17 +14,36 @@ public final class Conv2d: WeightedModule {
     }
 
     public func apply(_ x: Tensor, _ context: RunContext) -> Tensor {
-        x.conv2d(weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
-                 dilation: spec.dilation, groups: spec.groups)
+        // Training changes the weight every step: packing it once would not be once.
+        let packed = context.isTraining || GradientMode.isRecording ? nil : packed(weight)
+        return x.conv2d(weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
+                        dilation: spec.dilation, groups: spec.groups, packed: packed)
     }
 
     /// This convolution with a BatchNorm folded into its weights and bias (w γ/√(σ² + ε) and
     /// (b − μ) γ/√(σ² + ε) + β) and an optional ReLU, in one pass: inference only.
     func fused(_ x: Tensor, batchNorm: BatchNorm2d?, relu: Bool) -> Tensor {
         let (w, b) = batchNorm?.folded(into: self) ?? (weight, bias)
+        let packed = packed(w)
         return relu
-            ? x.conv2dReLU(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
-            : x.conv2d(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
+            ? x.conv2dReLU(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation,
+                           groups: spec.groups, packed: packed)
+            : x.conv2d(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation,
+                       groups: spec.groups, packed: packed)
+    }
+
+    private let packLock = NSLock()
+    private var packedCache: PackedConvolutionWeight?
+
+    /// The direct kernels' layout of `w` (this convolution's weight or its BatchNorm-folded one),
+    /// made once per weight tensor; nil when this convolution runs as a GEMM.
+    private func packed(_ w: Tensor) -> PackedConvolutionWeight? {
+        packLock.lock()
+        defer { packLock.unlock() }
+        if let cached = packedCache, cached.weight === w { return cached }
+        packedCache = PackedConvolutionWeight(weight: w, stride: spec.stride, padding: spec.padding,
+                                              dilation: spec.dilation, groups: spec.groups)
+        return packedCache
     }
 
     public func outputShape(for input: [Int]) throws -> [Int] {
