@@ -289,10 +289,41 @@ static void clear_matrix(long m, long n, float *c, long ldc) {
     for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
 }
 
+// A whole op(A) packed once, for an A that many products share (a network's weights): for each
+// depth block of KC, all of A's MR-tall panels, [depth block][panel][p][r], rows padded to MR.
+// Panel i of the depth block starting at p0 is at p0·rows_padded + i·MR·kc.
+static long padded_rows(long m) { return (m + config()->mr - 1) / config()->mr * config()->mr; }
+
+long camlab_sgemm_packed_a_size(long m, long k) { return padded_rows(m) * k; }
+
+void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpose_a, float *packed) {
+    const kernel_config *cfg = config();
+    for (long pc = 0; pc < k; pc += cfg->kc) {
+        const long kc = k - pc < cfg->kc ? k - pc : cfg->kc;
+        pack_a(m, kc, a, lda, transpose_a, 0, pc, cfg->mr, packed + pc * padded_rows(m));
+    }
+}
+
+static void sgemm(long m, long n, long k, const float *a, long lda, bool transpose_a,
+                  const float *prepacked, long prepacked_rows, long first_row,
+                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate);
+
 void camlab_sgemm(long m, long n, long k,
                   const float *a, long lda, bool transpose_a,
                   const float *b, long ldb, bool transpose_b,
                   float *c, long ldc, bool accumulate) {
+    sgemm(m, n, k, a, lda, transpose_a, NULL, 0, 0, b, ldb, transpose_b, c, ldc, accumulate);
+}
+
+void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
+                            const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate) {
+    sgemm(m, n, k, NULL, 0, false, packed_a, padded_rows(packed_rows), first_row, b, ldb, transpose_b, c, ldc,
+          accumulate);
+}
+
+static void sgemm(long m, long n, long k, const float *a, long lda, bool transpose_a,
+                  const float *prepacked, long prepacked_rows, long first_row,
+                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!accumulate) clear_matrix(m, n, c, ldc);
@@ -334,7 +365,9 @@ void camlab_sgemm(long m, long n, long k,
 
             for (long ic = 0; ic < m; ic += cfg->mc) {
                 const long mc = m - ic < cfg->mc ? m - ic : cfg->mc;
-                pack_a(mc, kc, a, lda, transpose_a, ic, pc, mr, packed_a);
+                const float *a_block = packed_a;
+                if (prepacked) a_block = prepacked + pc * prepacked_rows + (first_row + ic) / mr * mr * kc;
+                else pack_a(mc, kc, a, lda, transpose_a, ic, pc, mr, packed_a);
 
                 for (long jr = 0; jr < nc; jr += nr) {
                     const long cols = nc - jr < nr ? nc - jr : nr;
@@ -355,7 +388,7 @@ void camlab_sgemm(long m, long n, long k,
 
                     for (long ir = 0; ir < mc; ir += mr) {
                         const long rows = mc - ir < mr ? mc - ir : mr;
-                        const float *a_panel = packed_a + (ir / mr) * mr * kc;
+                        const float *a_panel = a_block + (ir / mr) * mr * kc;
                         float *c_tile = c + (ic + ir) * ldc + jc + jr;
                         if (rows == mr && cols == nr) {
                             cfg->kernel(kc, a_panel, b_panel, b_stride, c_tile, ldc, add);

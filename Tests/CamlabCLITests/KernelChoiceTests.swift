@@ -21,6 +21,32 @@ struct KernelChoiceTests {
         return zip(a, b).map { Swift.abs($0 - $1) }.max()! / scale
     }
 
+    /// CamlabCoreTests' kernel tests — every convolution pass and GEMM against the naive
+    /// reference, the adjoint identities, the inference path — run again in a child of this test
+    /// binary with the simpler kernel forced, so one machine checks every kernel path it has.
+    @Test(arguments: ["avx2", "portable"])
+    func kernelTestsPassWithTheSimplerKernel(kernel: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Swift.CommandLine.arguments[0])
+        let tests = ["conv2dMatchesReference", "inputGradientMatchesReference", "weightGradientMatchesReference",
+                     "adjointIdentities", "gemmMatchesNaive", "gemmWithEmptyDepthClearsOrKeepsC", "InferencePathTests"]
+        process.arguments = ["--testing-library", "swift-testing",
+                             "--filter", "^CamlabCoreTests\\.(\(tests.joined(separator: "|")))"]
+        var environment = ProcessInfo.processInfo.environment
+        (environment["CAMLAB_SGEMM_KERNEL"], environment["NO_COLOR"]) = (kernel, "1")
+        process.environment = environment
+        let output = Pipe()
+        (process.standardOutput, process.standardError) = (output, output)
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text.suffix(2000))")
+        // Not vacuous: the child ran at least one test of each name.
+        let ran = text.split(separator: "\n").first { $0.contains("Test run with") }.map(String.init) ?? ""
+        let count = ran.split(separator: " ").drop { $0 != "with" }.dropFirst().first.flatMap { Int($0) } ?? 0
+        #expect(ran.contains("passed") && count >= tests.count, "\(ran)")
+    }
+
     @Test(arguments: ["avx2", "portable"])
     func explanationsAgreeWithTheDefaultKernel(kernel: String) throws {
         // Score-CAM runs batched forwards; Grad-CAM at features.3 runs a convolution's input gradient.

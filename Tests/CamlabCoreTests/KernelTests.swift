@@ -136,6 +136,11 @@ let convolutionGeometries: [ConvolutionGeometry] = [
     .init(batch: 2, inChannels: 3, inHeight: 23, inWidth: 29, outChannels: 8, kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
     .init(batch: 1, inChannels: 3, inHeight: 32, inWidth: 32, outChannels: 64, kernelHeight: 7, kernelWidth: 7, stride: 2, padding: 3),
     .init(batch: 3, inChannels: 8, inHeight: 9, inWidth: 8, outChannels: 16, kernelHeight: 1, kernelWidth: 1, stride: 2, padding: 0),
+    // Many channels: the direct kernels sum several calls of L1-sized channel runs into a tile,
+    // at stride 1 and over the phases of stride 2 and 3 (a 3×3/3 kernel has phases of 1×1 taps).
+    .init(batch: 1, inChannels: 96, inHeight: 9, inWidth: 11, outChannels: 12, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    .init(batch: 2, inChannels: 80, inHeight: 13, inWidth: 12, outChannels: 10, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+    .init(batch: 1, inChannels: 6, inHeight: 14, inWidth: 10, outChannels: 9, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 0),
 ] + dilatedGeometries + groupedGeometries
 
 /// Dilation always builds im2col columns: stride 1 and 2, a non-square kernel, a dilation that

@@ -116,7 +116,8 @@ extension Kernels {
     /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
     /// `relu`: inference fuses the layers that follow a convolution into its last write.
     /// Overwrites output.
-    /// `packedWeight`, when given, is `weight` already laid out by `PackedConvolutionWeight`.
+    /// `packedWeight`, when given, is `weight` already laid out by `PackedConvolutionWeight`: for
+    /// the direct kernels, or (one group only) as the GEMM's packed A.
     public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                               bias: UnsafePointer<Float>? = nil, relu: Bool = false,
@@ -129,6 +130,7 @@ extension Kernels {
                               prepacked: packedWeight, output: output)
             return
         }
+        precondition(packedWeight == nil || g.groups == 1, "conv2d: a grouped GEMM packs its weight per group")
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
         let scratch = Scratch(workers: max(workerCount(for: g), groupWorkerCount(for: g)), floatsPerWorker: columnCount)
         defer { scratch.free() }
@@ -139,12 +141,16 @@ extension Kernels {
                     let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
                     let columns = scratch.buffer(of: worker)
                     if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
-                    gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
-                         a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
-                         b: g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns), ldb: g.outPixels,
-                         transposeB: false,
-                         c: outputImage + group * g.groupOutChannels * g.outPixels, ldc: g.outPixels,
-                         accumulate: false)
+                    let b = g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns)
+                    let c = outputImage + group * g.groupOutChannels * g.outPixels
+                    if let packedWeight {
+                        gemm(m: g.outChannels, n: g.outPixels, k: g.patchSize, packedA: packedWeight, b: b,
+                             ldb: g.outPixels, c: c, ldc: g.outPixels, accumulate: false, parallel: parallelGEMM)
+                    } else {
+                        gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
+                             a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
+                             b: b, ldb: g.outPixels, transposeB: false, c: c, ldc: g.outPixels, accumulate: false)
+                    }
                 }
                 if bias != nil || relu {
                     addBias(bias, relu: relu, to: outputImage, channels: g.outChannels, plane: g.outPixels)
@@ -312,8 +318,21 @@ extension Kernels {
     /// Floats of `packWeights`' layout of a forward convolution's weight, or nil when the
     /// convolution does not run on the direct kernels.
     static func packedWeightCount(_ g: ConvolutionGeometry) -> Int? {
-        guard g.runsDirectly else { return nil }
-        return g.groups * camlab_conv_packed_weights_size(g.groupOutChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth)
+        if g.runsDirectly {
+            return g.groups * camlab_conv_packed_weights_size(g.groupOutChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth)
+        }
+        return g.groups == 1 ? packedACount(m: g.outChannels, k: g.patchSize) : nil
+    }
+
+    /// Lays out a forward convolution's OIHW weight as `conv2d(…packedWeight:)` reads it.
+    static func packWeight(_ weight: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
+                           into packed: UnsafeMutablePointer<Float>) {
+        if g.runsDirectly {
+            packWeights(weight, groups: g.groups, groupOutChannels: g.groupOutChannels, groupChannels: g.groupInChannels,
+                        kernel: (g.kernelHeight, g.kernelWidth), stride: g.stride, adjoint: false, into: packed)
+        } else {
+            packA(m: g.outChannels, k: g.patchSize, a: weight, into: packed)
+        }
     }
 
     /// Lays out an OIHW weight for `camlab_conv_direct`, group after group. A group's weight is

@@ -129,6 +129,46 @@ extension Kernels {
         camlab_sgemm(m, n, k, a, lda, transposeA, b, ldb, transposeB, c, ldc, accumulate)
     }
 
+    /// Floats of an m×k A packed by `packA`.
+    static func packedACount(m: Int, k: Int) -> Int { camlab_sgemm_packed_a_size(m, k) }
+
+    /// Packs A (m×k, row-major) once for `gemm(m:n:k:packedA:…)`.
+    static func packA(m: Int, k: Int, a: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        camlab_sgemm_pack_a(m, k, a, k, false, packed)
+    }
+
+    /// C = A·B (+ C) with A (m×k) packed beforehand by `packA`, B k×n (leading dimension ldb).
+    /// Split over the cores (when `parallel` and large) into blocks of C's rows or columns —
+    /// never of the sum, so each block reads its part of the packed A in place and the sums are
+    /// the same on any number of cores.
+    static func gemm(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
+                     b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     accumulate: Bool, parallel: Bool) {
+        guard m > 0 && n > 0 else { return }
+        let workers = parallel ? workerCount : 1
+        guard workers > 1 && 2 * m * n * k >= parallelThreshold else {
+            camlab_sgemm_prepacked(m, n, k, packedA, m, 0, b, ldb, false, c, ldc, accumulate)
+            return
+        }
+        var tileRows = 0, tileColumns = 0
+        camlab_sgemm_micro_tile(&tileRows, &tileColumns)
+        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
+        let splitColumns = columnTiles * tileColumns >= rowTiles * tileRows
+        let tiles = splitColumns ? columnTiles : rowTiles
+        let tileSize = splitColumns ? tileColumns : tileRows
+        let blocks = min(workers, tiles)
+        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+            let first = tiles * block / blocks * tileSize
+            let end = min(tiles * (block + 1) / blocks * tileSize, splitColumns ? n : m)
+            guard first < end else { return }
+            if splitColumns {
+                camlab_sgemm_prepacked(m, end - first, k, packedA, m, 0, b + first, ldb, false, c + first, ldc, accumulate)
+            } else {
+                camlab_sgemm_prepacked(end - first, n, k, packedA, m, first, b, ldb, false, c + first * ldc, ldc, accumulate)
+            }
+        }
+    }
+
     /// How many slices a long sum is cut into; fixed, not one per core (see `gemm`).
     static let depthSlices = 4
 

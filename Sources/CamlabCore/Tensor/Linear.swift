@@ -150,10 +150,10 @@ private func withOptionalPointer<R>(to array: [Float]?, _ body: (UnsafePointer<F
     return array.withUnsafeBufferPointer { body($0.baseAddress) }
 }
 
-/// A convolution weight laid out once for the direct kernels, for a network that runs the same
-/// weights again and again: packing a ResNet-50's 3×3 weights on every forward pass costs as much
-/// as one of its convolutions. Nil for convolutions that do not run on the direct kernels (their
-/// GEMM packs its own operands).
+/// A convolution weight laid out once for the kernels — for the direct kernels, or as the packed
+/// A of the GEMM that runs 1×1 and dilated convolutions — for a network that runs the same weights
+/// again and again: packing a ResNet-50's weights on every forward pass costs more than one of its
+/// convolutions. Nil for grouped convolutions that run as GEMMs (one product per group).
 public final class PackedConvolutionWeight: @unchecked Sendable {
     /// The weight this is a layout of.
     public let weight: Tensor
@@ -164,21 +164,19 @@ public final class PackedConvolutionWeight: @unchecked Sendable {
         precondition(weight.rank == 4, "PackedConvolutionWeight: the weight must be OIHW, got shape \(weight.shape)")
         let (o, c, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
         // The layout depends on the kernel, stride and groups, not on the image: any input size works.
-        let geometry = ConvolutionGeometry(batch: 1, inChannels: c * groups, inHeight: kh, inWidth: kw, outChannels: o,
+        let geometry = ConvolutionGeometry(batch: 1, inChannels: c * groups, inHeight: dilation * (kh - 1) + 1,
+                                           inWidth: dilation * (kw - 1) + 1, outChannels: o,
                                            kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
                                            dilation: dilation, groups: groups)
         guard let count = Kernels.packedWeightCount(geometry) else { return nil }
         (self.weight, self.stride, self.groups, self.padding, self.dilation) = (weight, stride, groups, padding, dilation)
         values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            weight.scalars.withUnsafeBufferPointer { w in
-                Kernels.packWeights(w.baseAddress!, groups: groups, groupOutChannels: o / groups, groupChannels: c,
-                                    kernel: (kh, kw), stride: stride, adjoint: false, into: out.baseAddress!)
-            }
+            weight.scalars.withUnsafeBufferPointer { Kernels.packWeight($0.baseAddress!, geometry: geometry, into: out.baseAddress!) }
             initialized = count
         }
     }
 
     func fits(_ g: ConvolutionGeometry) -> Bool {
-        g.runsDirectly && (g.stride, g.groups, g.padding, g.dilation) == (stride, groups, padding, dilation)
+        (g.stride, g.groups, g.padding, g.dilation) == (stride, groups, padding, dilation)
     }
 }

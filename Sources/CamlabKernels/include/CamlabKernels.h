@@ -19,6 +19,17 @@ void camlab_sgemm(long m, long n, long k,
                   const float *b, long ldb, bool transpose_b,
                   float *c, long ldc, bool accumulate);
 
+/// Floats of op(A) (m×k) packed once by camlab_sgemm_pack_a.
+long camlab_sgemm_packed_a_size(long m, long k);
+
+/// Packs op(A), m×k, for camlab_sgemm_prepacked: for an A that many products share.
+void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpose_a, float *packed);
+
+/// camlab_sgemm with op(A) packed beforehand: rows first_row..<first_row + m of an A of
+/// packed_rows rows (first_row a multiple of the micro-tile's rows).
+void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
+                            const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate);
+
 /// The micro-tile (rows × columns of C) of the kernel chosen for this CPU. Callers that split C
 /// across threads align their blocks to it so no thread computes padded edge tiles needlessly.
 void camlab_sgemm_micro_tile(long *rows, long *columns);
