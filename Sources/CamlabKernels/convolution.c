@@ -406,10 +406,29 @@ static const convolution_kernels *kernels(void) {
 
 // MARK: - Drivers
 
+// target[p] = source[p] + b (+ residual[p]), then (value > 0 ? value : 0) when `relu`, as
+// Tensor.relu() computes it: the last write of an inference layer.
+static inline void finish_row(const float *source, float b, const float *residual, bool relu, float *target,
+                              long count) {
+    if (residual) {
+        for (long p = 0; p < count; p++) {
+            const float value = (source[p] + b) + residual[p];
+            target[p] = !relu || value > 0 ? value : 0;
+        }
+    } else if (relu) {
+        for (long p = 0; p < count; p++) {
+            const float value = source[p] + b;
+            target[p] = value > 0 ? value : 0;
+        }
+    } else {
+        for (long p = 0; p < count; p++) target[p] = source[p] + b;
+    }
+}
+
 void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
                         long stride, const float *packed, long out_channels, long kh, long kw,
-                        long block_first, long block_end, const float *bias, bool relu,
-                        float *output) {
+                        long block_first, long block_end, const float *bias, const float *residual,
+                        bool relu, float *output) {
     const convolution_kernels *k = kernels();
     const long hq = phase_length(padded_height, stride), wq = phase_length(padded_width, stride);
     const long phase_plane = hq * wq, channel_stride = stride * stride * phase_plane;
@@ -456,7 +475,7 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                 }
             }
             // Copy the tile's real positions (wo < out_width) into NCHW rows, adding the bias
-            // (and applying the ReLU) on the way.
+            // and the residual (and applying the ReLU) on the way.
             for (long t = t0; t < end;) {
                 const long ho = t / wq, wo = t - ho * wq;
                 const long run = wq - wo < end - t ? wq - wo : end - t;
@@ -464,16 +483,9 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                 for (long r = 0; r < rows; r++) {
                     const long o = block * BLOCK + r;
                     const float b = bias ? bias[o] : 0.0f;
-                    float *target = output + (o * out_height + ho) * out_width + wo;
-                    const float *source = tile + r * MAX_TILE + (t - t0);
-                    if (relu) {
-                        for (long p = 0; p < valid; p++) {
-                            const float value = source[p] + b;
-                            target[p] = value > 0 ? value : 0;
-                        }
-                    } else {
-                        for (long p = 0; p < valid; p++) target[p] = source[p] + b;
-                    }
+                    const long at = (o * out_height + ho) * out_width + wo;
+                    finish_row(tile + r * MAX_TILE + (t - t0), b, residual ? residual + at : NULL, relu,
+                               output + at, valid);
                 }
                 t += run;
             }

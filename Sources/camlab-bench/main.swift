@@ -41,7 +41,8 @@ if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "n
 }
 
 // `camlab-bench convolutions MODEL HEIGHT WIDTH`: every distinct convolution of a network at
-// batch 1, as inference runs it (both cores, bias added as it writes), in GFLOP/s and as a share
+// batch 1, as inference runs it (both cores, the weight packed once, the bias added as it
+// writes), in GFLOP/s and as a share
 // of the machine's peak: measured (an FMA loop on every core) and by the formula cores × 2 FMA
 // units × vector lanes × 2 × the clock /proc/cpuinfo reports.
 if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" {
@@ -78,11 +79,18 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" 
     var total = 0.0, totalFlops = 0.0
     var rows: [String] = []
     for g in order {
-        let x = randomBuffer(g.inChannels * g.inHeight * g.inWidth, seed: 1)
-        let w = randomBuffer(g.outChannels * g.groupInChannels * g.kernelHeight * g.kernelWidth, seed: 2)
-        let b = randomBuffer(g.outChannels, seed: 3), y = randomBuffer(g.outChannels * g.outHeight * g.outWidth, seed: 4)
-        defer { x.deallocate(); w.deallocate(); b.deallocate(); y.deallocate() }
-        let seconds = medianSeconds(budget: 0.5) { Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b) }
+        var random = RandomGenerator(seed: 1)
+        let x = Tensor.uniform([1, g.inChannels, g.inHeight, g.inWidth], generator: &random)
+        let w = Tensor.uniform([g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth], generator: &random)
+        let b = Tensor.uniform([g.outChannels], generator: &random)
+        // As inference runs it: the weight packed once, the bias added as the output is written.
+        let packed = PackedConvolutionWeight(weight: w, stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups)
+        let seconds = medianSeconds(budget: 0.5) {
+            _ = withoutGradient {
+                x.conv2d(weight: w, bias: b, stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups,
+                         packed: packed)
+            }
+        }
         let flops = 2 * Double(g.outChannels * g.outHeight * g.outWidth) * Double(g.groupInChannels * g.kernelHeight * g.kernelWidth)
         let gflops = flops / seconds / 1e9, count = Double(uses[g]!.count)
         total += seconds * count

@@ -55,5 +55,15 @@ struct InferencePathTests {
             x.conv2dReLU(weight: w, bias: b, stride: stride, padding: 1, dilation: dilation, groups: groups, packed: packed)
         }
         #expect(prepacked.scalars == fused.scalars)
+        // A residual block's `relu(conv(x) + identity)` in one write: the same bits as the graph.
+        let identity = input(recorded.shape, seed: 6)
+        let block = x.conv2d(weight: w.requiringGradient(), bias: b, stride: stride, padding: 1, dilation: dilation,
+                             groups: groups, adding: identity).relu()
+        let written = withoutGradient {
+            x.conv2dReLU(weight: w, bias: b, stride: stride, padding: 1, dilation: dilation, groups: groups,
+                         adding: identity, packed: packed)
+        }
+        #expect(block.operation != nil && written.operation == nil)
+        #expect(written.scalars == (recorded + identity).relu().scalars && written.scalars == block.scalars)
     }
 }

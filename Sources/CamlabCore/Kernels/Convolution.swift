@@ -113,20 +113,20 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 // one group at a time stay in cache), or one direct-kernel call per group.
 extension Kernels {
     /// y[N,O,Ho,Wo] = Σ_{c,i,j} w[O,c,i,j] · x[N, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d]
-    /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, then max(0, y) when
-    /// `relu`: inference fuses the layers that follow a convolution into its last write.
-    /// Overwrites output.
+    /// (PyTorch conv2d, NCHW, OIHW, zero padding), + bias[O] when given, + residual[N,O,Ho,Wo]
+    /// when given, then max(0, y) when `relu`: inference fuses the layers that follow a
+    /// convolution (a residual block's add and ReLU too) into its last write. Overwrites output.
     /// `packedWeight`, when given, is `weight` already laid out by `PackedConvolutionWeight`: for
     /// the direct kernels, or (one group only) as the GEMM's packed A.
     public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                              bias: UnsafePointer<Float>? = nil, relu: Bool = false,
-                              packedWeight: UnsafePointer<Float>? = nil) {
+                              bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil,
+                              relu: Bool = false, packedWeight: UnsafePointer<Float>? = nil) {
         if g.runsDirectly {
             directConvolution(batch: g.batch, images: input, channels: g.inChannels,
                               height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding), stride: g.stride,
                               weight: weight, adjoint: false, outChannels: g.outChannels, groups: g.groups,
-                              kernel: (g.kernelHeight, g.kernelWidth), bias: bias, relu: relu,
+                              kernel: (g.kernelHeight, g.kernelWidth), bias: bias, residual: residual, relu: relu,
                               prepacked: packedWeight, output: output)
             return
         }
@@ -152,20 +152,28 @@ extension Kernels {
                              b: b, ldb: g.outPixels, transposeB: false, c: c, ldc: g.outPixels, accumulate: false)
                     }
                 }
-                if bias != nil || relu {
-                    addBias(bias, relu: relu, to: outputImage, channels: g.outChannels, plane: g.outPixels)
+                if bias != nil || residual != nil || relu {
+                    finish(outputImage, bias: bias, residual: residual.map { $0 + n * g.outputImageSize }, relu: relu,
+                           channels: g.outChannels, plane: g.outPixels)
                 }
             }
         }
     }
 
-    /// y[o] = max(0, y[o] + bias[o]) (or without either) over one image's planes.
-    private static func addBias(_ bias: UnsafePointer<Float>?, relu: Bool,
-                                to image: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
+    /// y = max(0, (y + bias[o]) + residual) over one image's planes, each part only when asked
+    /// for: the convolution's last write, as camlab_conv_direct's `finish_row` does it.
+    private static func finish(_ image: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+                               residual: UnsafePointer<Float>?, relu: Bool, channels: Int, plane: Int) {
         for channel in 0..<channels {
             let b = bias?[channel] ?? 0
             let values = image + channel * plane
-            if relu {
+            if let residual {
+                let skip = residual + channel * plane
+                for i in 0..<plane {
+                    let value = (values[i] + b) + skip[i]
+                    values[i] = !relu || value > 0 ? value : 0
+                }
+            } else if relu {
                 for i in 0..<plane {
                     let value = values[i] + b
                     values[i] = value > 0 ? value : 0 // as Tensor.relu(), NaN included
@@ -358,8 +366,8 @@ extension Kernels {
                                           height: Int, width: Int, padding: (Int, Int), stride: Int = 1,
                                           weight: UnsafePointer<Float>, adjoint: Bool, outChannels: Int,
                                           groups: Int, kernel: (Int, Int), bias: UnsafePointer<Float>?,
-                                          relu: Bool, prepacked: UnsafePointer<Float>? = nil,
-                                          output: UnsafeMutablePointer<Float>) {
+                                          residual: UnsafePointer<Float>? = nil, relu: Bool,
+                                          prepacked: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>) {
         let (kh, kw) = kernel
         let (paddedHeight, paddedWidth) = (height + 2 * padding.0, width + 2 * padding.1)
         let outPlane = ((paddedHeight - kh) / stride + 1) * ((paddedWidth - kw) / stride + 1)
@@ -390,7 +398,8 @@ extension Kernels {
                 let end = Swift.min(range.upperBound - group * blocks, blocks)
                 camlab_conv_direct(padded + group * groupChannels * paddedPlane, groupChannels,
                                    paddedHeight, paddedWidth, stride, packed + group * packedSize, groupOutChannels,
-                                   kh, kw, first, end, bias.map { $0 + group * groupOutChannels }, relu,
+                                   kh, kw, first, end, bias.map { $0 + group * groupOutChannels },
+                                   residual.map { $0 + n * outputImageSize + group * groupOutChannels * outPlane }, relu,
                                    output + n * outputImageSize + group * groupOutChannels * outPlane)
             }
         }

@@ -52,24 +52,27 @@ extension Tensor {
     ///   (ResNeXt's grouped 3×3 convolutions; groups = C is a depthwise convolution).
     ///
     /// `packed`, when given, is `weight` laid out for the kernels beforehand (inference runs the
-    /// same weights many times).
+    /// same weights many times). `residual`, when given, is added to the result: a residual
+    /// block's `out += identity`.
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                       dilation: Int = 1, groups: Int = 1, packed: PackedConvolutionWeight? = nil) -> Tensor {
+                       dilation: Int = 1, groups: Int = 1, adding residual: Tensor? = nil,
+                       packed: PackedConvolutionWeight? = nil) -> Tensor {
         convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                  groups: groups, rectified: false, packed: packed)
+                  groups: groups, residual: residual, rectified: false, packed: packed)
     }
 
-    /// `conv2d(weight:bias:stride:padding:dilation:groups:).relu()`, the pair a ConvNet layer
-    /// runs; when nothing records gradients, computed in one pass (the bias and the ReLU applied
-    /// as the output is written).
+    /// `conv2d(weight:bias:stride:padding:dilation:groups:adding:).relu()`, the pair a ConvNet
+    /// layer runs; when nothing records gradients, computed in one pass (the bias, the residual
+    /// and the ReLU applied as the output is written).
     public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                           dilation: Int = 1, groups: Int = 1, packed: PackedConvolutionWeight? = nil) -> Tensor {
+                           dilation: Int = 1, groups: Int = 1, adding residual: Tensor? = nil,
+                           packed: PackedConvolutionWeight? = nil) -> Tensor {
         convolved(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                  groups: groups, rectified: true, packed: packed)
+                  groups: groups, residual: residual, rectified: true, packed: packed)
     }
 
     private func convolved(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int,
-                           groups: Int, rectified: Bool, packed: PackedConvolutionWeight?) -> Tensor {
+                           groups: Int, residual: Tensor?, rectified: Bool, packed: PackedConvolutionWeight?) -> Tensor {
         precondition(rank == 4, "conv2d: the input must be NCHW (rank 4), got shape \(shape)")
         precondition(weight.rank == 4, "conv2d: the weight must be OIHW (rank 4), got shape \(weight.shape)")
         precondition(groups >= 1 && shape[1] % groups == 0 && weight.shape[0] % groups == 0,
@@ -91,22 +94,32 @@ extension Tensor {
             precondition(bias.shape == [weight.shape[0]],
                          "conv2d: bias shape \(bias.shape) should be [\(weight.shape[0])]")
         }
-        let recorded = GradientMode.isRecording && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true)
-        // Nothing will differentiate an unrecorded result: the ReLU is applied as the convolution
-        // writes its output, instead of in another pass over a new array.
-        let fused = rectified && !recorded
+        let recorded = GradientMode.isRecording
+            && (requiresGradient || weight.requiresGradient || bias?.requiresGradient == true || residual?.requiresGradient == true)
         precondition(packed.map { $0.weight === weight && $0.fits(geometry) } ?? true,
                      "conv2d: the packed weight was made for another weight or convolution")
-        let result = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, relu: fused,
-                                        packed: packed?.values)
-        return rectified && !fused ? result.relu() : result
+        if let residual {
+            precondition(residual.shape == [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth],
+                         "conv2d: residual shape \(residual.shape) is not the output's")
+        }
+        guard !recorded else { // the graph the derivative rules know: a convolution, an add, a ReLU
+            let sum = residual.map { Tensor.convolution(.conv2d(geometry), self, weight, bias: bias) + $0 }
+                ?? Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
+            return rectified ? sum.relu() : sum
+        }
+        // Nothing will differentiate the result: the residual and the ReLU are applied as the
+        // convolution writes its output, instead of in more passes over new arrays.
+        return Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, residual: residual, relu: rectified,
+                                  packed: packed?.values)
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the
     /// derivatives of each are the other two (see `Derivatives.swift`). conv2d may take a bias,
-    /// added as the output is written, and — when the result is not recorded — a ReLU after it.
+    /// added as the output is written, and — when the result is not recorded — a residual to add
+    /// and a ReLU after it.
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
-                            bias: Tensor? = nil, relu: Bool = false, packed: [Float]? = nil) -> Tensor {
+                            bias: Tensor? = nil, residual: Tensor? = nil, relu: Bool = false,
+                            packed: [Float]? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
@@ -114,8 +127,11 @@ extension Tensor {
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
             run = { x, w, y in
                 withOptionalPointer(to: bias?.scalars) { b in
-                    withOptionalPointer(to: packed) { p in
-                        Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, relu: relu, packedWeight: p)
+                    withOptionalPointer(to: residual?.scalars) { r in
+                        withOptionalPointer(to: packed) { p in
+                            Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, residual: r, relu: relu,
+                                           packedWeight: p)
+                        }
                     }
                 }
             }
@@ -139,7 +155,8 @@ extension Tensor {
         }
         let result = Tensor(shape: outputShape, scalars: values, operation: operation,
                             inputs: [first, second] + (bias.map { [$0] } ?? []))
-        precondition(!relu || result.operation == nil, "convolution: a recorded conv2d cannot fuse its ReLU")
+        precondition((!relu && residual == nil) || result.operation == nil,
+                     "convolution: a recorded conv2d cannot fuse its ReLU or a residual")
         return result
     }
 }

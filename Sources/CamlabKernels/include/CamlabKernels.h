@@ -64,14 +64,15 @@ void camlab_conv_pack_weights(const float *weight, long out_channels, long in_ch
                               long kh, long kw, long stride, bool adjoint, float *packed);
 
 /// output[o][ho][wo] = Σ_{c,i,j} w[o][c][i][j] · x[c][stride·ho + i][stride·wo + j] (+ bias[o])
-/// for the output channels of weight blocks block_first..<block_end (8 channels each), then
-/// max(0, ·) when `relu`, where x is the padded image of padded_height × padded_width that
-/// camlab_conv_pad laid out in phases. Output is [out_channels][(padded_height − kh)/stride + 1]
-/// [(padded_width − kw)/stride + 1]; bias may be NULL.
+/// (+ residual[o][ho][wo]) for the output channels of weight blocks block_first..<block_end (8
+/// channels each), then max(0, ·) when `relu`, where x is the padded image of padded_height ×
+/// padded_width that camlab_conv_pad laid out in phases. Output (and residual) is
+/// [out_channels][(padded_height − kh)/stride + 1][(padded_width − kw)/stride + 1]; bias and
+/// residual may be NULL.
 void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
                         long stride, const float *packed, long out_channels, long kh, long kw,
-                        long block_first, long block_end, const float *bias, bool relu,
-                        float *output);
+                        long block_first, long block_end, const float *bias, const float *residual,
+                        bool relu, float *output);
 
 /// Length of one output channel spread to the padded width (a multiple of 16).
 long camlab_conv_spread_length(long out_height, long padded_width);

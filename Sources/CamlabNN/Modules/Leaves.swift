@@ -21,15 +21,16 @@ public final class Conv2d: WeightedModule {
     }
 
     /// This convolution with a BatchNorm folded into its weights and bias (w γ/√(σ² + ε) and
-    /// (b − μ) γ/√(σ² + ε) + β) and an optional ReLU, in one pass: inference only.
-    func fused(_ x: Tensor, batchNorm: BatchNorm2d?, relu: Bool) -> Tensor {
+    /// (b − μ) γ/√(σ² + ε) + β), an optional residual added and an optional ReLU, in one pass:
+    /// inference only.
+    func fused(_ x: Tensor, batchNorm: BatchNorm2d?, adding residual: Tensor?, relu: Bool) -> Tensor {
         let (w, b) = batchNorm?.folded(into: self) ?? (weight, bias)
         let packed = packed(w)
         return relu
             ? x.conv2dReLU(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation,
-                           groups: spec.groups, packed: packed)
+                           groups: spec.groups, adding: residual, packed: packed)
             : x.conv2d(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation,
-                       groups: spec.groups, packed: packed)
+                       groups: spec.groups, adding: residual, packed: packed)
     }
 
     private let packLock = NSLock()

@@ -30,15 +30,19 @@ public struct Program {
     public let moduleOutputs: [String: [Int]]
     /// The last instruction reading each slot (the output's is `instructions.count`).
     let lastUse: [Int]
-    /// Where a convolution, the BatchNorm after it and the ReLU after that can run as one step in
-    /// inference: by the convolution's instruction index.
+    /// Where a convolution, the BatchNorm after it, a residual add and the ReLU after that can
+    /// run as one step in inference: by the convolution's instruction index.
     let fusions: [Int: Fusion]
 
     /// A convolution followed by what can be folded into it: the BatchNorm that alone reads its
-    /// output (an affine map per channel), and the ReLU that alone reads the result.
+    /// output (an affine map per channel), the residual add that alone reads the result (its
+    /// other input, computed before, is added as the convolution writes: `out += identity`),
+    /// and the ReLU that alone reads that.
     struct Fusion {
         let convolution: Conv2d
         let batchNorm: BatchNorm2d?
+        /// The slot of the add's other input.
+        let residual: Int?
         let relu: Bool
         /// The slots computed on the way, which must not be kept for the fusion to apply.
         let skipped: [Int]
@@ -73,10 +77,21 @@ public struct Program {
                 batchNorm = next
                 last = index + 1
             }
+            // The add must come right after, read the convolution's result only once, and take
+            // its other operand from before the convolution ran.
+            var residual: Int?
+            if last + 1 < instructions.count, case .add = instructions[last + 1].step, lastUse[last + 1] == last + 1 {
+                let operands = instructions[last + 1].inputs
+                if operands.count == 2, operands.filter({ $0 == last + 1 }).count == 1,
+                   let other = operands.first(where: { $0 != last + 1 }), other <= index {
+                    residual = other
+                    last += 1
+                }
+            }
             let relu = followsAlone(last + 1) && leaf(last + 1) is ReLU
             if relu { last += 1 }
             guard last > index else { continue }
-            fusions[index] = Fusion(convolution: convolution, batchNorm: batchNorm, relu: relu,
+            fusions[index] = Fusion(convolution: convolution, batchNorm: batchNorm, residual: residual, relu: relu,
                                     skipped: Array((index + 1)...last), last: last)
         }
         self.fusions = fusions
@@ -101,7 +116,8 @@ public struct Program {
                 if !context.isTraining, !GradientMode.isRecording, let fusion = fusions[index],
                    !fusion.skipped.contains(where: keep.contains), !fusion.skipped.contains(where: { $0 == start }) {
                     covered = fusion.last
-                    return fusion.convolution.fused(values[instruction.inputs[0]]!, batchNorm: fusion.batchNorm, relu: fusion.relu)
+                    return fusion.convolution.fused(values[instruction.inputs[0]]!, batchNorm: fusion.batchNorm,
+                                                    adding: fusion.residual.map { values[$0]! }, relu: fusion.relu)
                 }
                 return execute(instruction, values, context)
             }
