@@ -43,6 +43,33 @@ extension Tensor {
         return Tensor(shape: batchShape + [m, n], scalars: values, operation: .matmul, inputs: [self, other])
     }
 
+    /// self · otherᵀ for a matrix `other` (a linear layer's x · Wᵀ). When nothing records
+    /// gradients the product reads `other` in place, transposed by the GEMM, instead of copying
+    /// it (a ResNet-50's classifier weight is 8 MB); recorded, it is `matmul(other.transposed())`.
+    public func matmul(transposing other: Tensor) -> Tensor {
+        precondition(rank >= 2 && other.rank == 2,
+                     "matmul(transposing:): needs a tensor of rank ≥ 2 and a matrix, got shapes \(shape) and \(other.shape)")
+        let (k, n) = (other.shape[1], other.shape[0])
+        let recorded = GradientMode.isRecording && (requiresGradient || other.requiresGradient)
+        guard !recorded, shape[rank - 1] == k else { return matmul(other.transposed()) }
+        let rows = shape.dropLast().reduce(1, *)
+        let values = [Float](unsafeUninitializedCapacity: rows * n) { c, initialized in
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    if k == 0 {
+                        c.initialize(repeating: 0)
+                    } else if rows > 0 && n > 0 {
+                        Kernels.gemm(m: rows, n: n, k: k, a: a.baseAddress!, lda: k, transposeA: false,
+                                     b: b.baseAddress!, ldb: k, transposeB: true, c: c.baseAddress!, ldc: n,
+                                     accumulate: false)
+                    }
+                }
+            }
+            initialized = rows * n
+        }
+        return Tensor(shape: Array(shape.dropLast()) + [n], scalars: values)
+    }
+
     /// 2-D convolution as PyTorch's `F.conv2d(x, weight, bias, stride, padding, dilation, groups)`:
     /// NCHW input, weight [O, C / groups, kh, kw], optional bias of shape [O].
     ///

@@ -261,7 +261,7 @@ public final class Linear: WeightedModule {
     }
 
     public func apply(_ x: Tensor, _ context: RunContext) -> Tensor {
-        let y = x.matmul(weight.transposed())
+        let y = x.matmul(transposing: weight)
         return bias.map { y + $0 } ?? y
     }
 
