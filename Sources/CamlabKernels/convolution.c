@@ -1,4 +1,4 @@
-// Direct stride-1 convolution on zero-padded planes: no im2col columns, no packing of the image.
+// Direct convolution on zero-padded planes: no im2col columns, no packing of the image.
 //
 // Pad each input plane to Hp × Wp (Hp = H + 2·pad_h, Wp = W + 2·pad_w) and number the output
 // positions in the padded width: t = ho·Wp + wo. Then every tap (c, i, j) of the kernel reads the

@@ -248,7 +248,6 @@ let network = try! Network(architecture: tiny32, seed: 1)
 var generator = RandomGenerator(seed: 2)
 let batch64 = Tensor.uniform([64, 3, 32, 32], generator: &generator)
 let labels = (0..<64).map { $0 % 4 }
-AllocatorTuning.keepFreedMemoryForReuse() // as training and explaining do
 let stepSeconds = medianSeconds(budget: 2) {
     let loss = network(batch64).crossEntropy(labels: labels)
     _ = gradients(of: loss, withRespectTo: network.parameters.map(\.tensor))

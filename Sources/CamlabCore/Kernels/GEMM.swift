@@ -89,22 +89,7 @@ extension Kernels {
             return
         }
 
-        var tileRows = 0, tileColumns = 0
-        camlab_sgemm_micro_tile(&tileRows, &tileColumns)
-        let rowTiles = (m + tileRows - 1) / tileRows
-        let columnTiles = (n + tileColumns - 1) / tileColumns
-
-        // Split the longer side of C into one block per thread, aligned to the micro-tile.
-        // One block per thread (not more) because every block packs its own copy of the
-        // other operand.
-        let splitColumns = columnTiles * tileColumns >= rowTiles * tileRows
-        let tiles = splitColumns ? columnTiles : rowTiles
-        let tileSize = splitColumns ? tileColumns : tileRows
-        let blocks = min(workers, tiles)
-        DispatchQueue.concurrentPerform(iterations: blocks) { block in
-            let first = tiles * block / blocks * tileSize
-            let end = min(tiles * (block + 1) / blocks * tileSize, splitColumns ? n : m)
-            guard first < end else { return }
+        forEachBlockOfC(m: m, n: n, workers: workers) { splitColumns, first, end in
             if splitColumns {
                 let bBlock = transposeB ? b + first * ldb : b + first
                 gemmOnCallingThread(m: m, n: end - first, k: k,
@@ -118,6 +103,27 @@ extension Kernels {
                                     b: b, ldb: ldb, transposeB: transposeB,
                                     c: c + first * ldc, ldc: ldc, accumulate: accumulate)
             }
+        }
+    }
+
+    /// Splits the longer side of C (m×n) into one block per worker, aligned to the micro-tile,
+    /// and runs `body` on the blocks concurrently with the side split and the block's first and
+    /// end row or column. One block per worker (not more) because every block packs its own copy
+    /// of the other operand.
+    private static func forEachBlockOfC(m: Int, n: Int, workers: Int,
+                                        _ body: (_ splitColumns: Bool, _ first: Int, _ end: Int) -> Void) {
+        var tileRows = 0, tileColumns = 0
+        camlab_sgemm_micro_tile(&tileRows, &tileColumns)
+        let rowTiles = (m + tileRows - 1) / tileRows
+        let columnTiles = (n + tileColumns - 1) / tileColumns
+        let splitColumns = columnTiles * tileColumns >= rowTiles * tileRows
+        let tiles = splitColumns ? columnTiles : rowTiles
+        let tileSize = splitColumns ? tileColumns : tileRows
+        let blocks = min(workers, tiles)
+        DispatchQueue.concurrentPerform(iterations: blocks) { block in
+            let first = tiles * block / blocks * tileSize
+            let end = min(tiles * (block + 1) / blocks * tileSize, splitColumns ? n : m)
+            if first < end { body(splitColumns, first, end) }
         }
     }
 
@@ -150,17 +156,7 @@ extension Kernels {
             camlab_sgemm_prepacked(m, n, k, packedA, m, 0, b, ldb, false, c, ldc, accumulate)
             return
         }
-        var tileRows = 0, tileColumns = 0
-        camlab_sgemm_micro_tile(&tileRows, &tileColumns)
-        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
-        let splitColumns = columnTiles * tileColumns >= rowTiles * tileRows
-        let tiles = splitColumns ? columnTiles : rowTiles
-        let tileSize = splitColumns ? tileColumns : tileRows
-        let blocks = min(workers, tiles)
-        DispatchQueue.concurrentPerform(iterations: blocks) { block in
-            let first = tiles * block / blocks * tileSize
-            let end = min(tiles * (block + 1) / blocks * tileSize, splitColumns ? n : m)
-            guard first < end else { return }
+        forEachBlockOfC(m: m, n: n, workers: workers) { splitColumns, first, end in
             if splitColumns {
                 camlab_sgemm_prepacked(m, end - first, k, packedA, m, 0, b + first, ldb, false, c + first, ldc, accumulate)
             } else {

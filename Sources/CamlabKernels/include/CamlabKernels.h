@@ -1,5 +1,6 @@
 // CamlabKernels: the one piece of camlab written in C — a single-threaded, packed,
-// cache-blocked SGEMM and a direct stride-1 convolution, with runtime CPU dispatch.
+// cache-blocked SGEMM and a direct convolution (strided ones as a sum of phases), with runtime
+// CPU dispatch.
 // Threads are added on the Swift side.
 #ifndef CAMLAB_KERNELS_H
 #define CAMLAB_KERNELS_H
@@ -41,7 +42,7 @@ const char *camlab_sgemm_kernel_name(void);
 /// independent chains of `iterations` FMAs): the machine's measured peak, for benchmarks.
 double camlab_fma_peak_flops(long iterations);
 
-// MARK: Direct stride-1 convolution (convolution.c)
+// MARK: Direct convolution (convolution.c)
 
 /// Floats of `channels` planes padded to (height + 2·pad_h) × (width + 2·pad_w) and split into
 /// stride² phases (each ⌈padded/stride⌉ on both axes), plus the slack the kernels may read past

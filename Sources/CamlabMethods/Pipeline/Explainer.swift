@@ -42,7 +42,6 @@ public struct Explainer {
 
     /// Explains a batch of normalized images [N, C, H, W], one explanation per image.
     public func explain(_ input: Tensor, _ request: ExplanationRequest) throws -> [Explanation] {
-        AllocatorTuning.keepFreedMemoryForReuse()
         let expected = network.architecture.input
         guard input.rank == 4, input.shape[1] == expected[0] else {
             throw ExplanationError.wrongInputShape(got: input.shape, expected: expected)

@@ -104,6 +104,8 @@ public struct Program {
     /// the module of s needs — without the cost of recording the network below it.
     public func run(_ input: Tensor, keeping keep: Set<Int> = [], recordingFrom start: Int? = nil,
                     context: RunContext = .evaluation) -> [Int: Tensor] {
+        // Every run allocates and frees the same multi-megabyte arrays: keep them for reuse.
+        AllocatorTuning.keepFreedMemoryForReuse()
         var values = [Tensor?](repeating: nil, count: instructions.count + 1)
         values[0] = input
         var index = 0

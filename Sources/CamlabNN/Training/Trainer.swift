@@ -34,7 +34,6 @@ public struct Trainer {
         if let dropout = network.leaves.first(where: { ($0 as? PassThrough)?.probability ?? 0 > 0 }) {
             throw TrainingError.unsupportedModule(dropout.path, reason: "dropout is an identity in camlab, so training with it would not be PyTorch's training")
         }
-        AllocatorTuning.keepFreedMemoryForReuse()
         var optimizer = options.makeOptimizer()
         // The shuffle has its own stream, so changing the initialization never changes the order.
         var shuffler = RandomGenerator(seed: options.seed ^ 0x5348_5546_464C_4531)
