@@ -441,15 +441,21 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
     // block, and how many channels one kernel call takes — as many as keep the rows a tile
     // reads and their weights in L1 (the AVX2 kernels read them once per pass), the tile
     // summing over the calls.
+    // (On the heap: a 64×64 kernel at stride 64 has 4,096 phases, too many for a thread's stack.)
     const long phases = stride * stride;
-    long phase_taps_count[phases], phase_weights[phases], chunk[phases];
-    long offsets[phases][taps];
-    long weights_so_far = 0;
+    long *const phase_table = malloc(sizeof(long) * (size_t)(4 * phases + taps));
+    if (phase_table == NULL) abort();
+    long *const phase_taps_count = phase_table, *const phase_weights = phase_table + phases;
+    long *const chunk = phase_table + 2 * phases, *const phase_offsets = phase_table + 3 * phases;
+    long *const offsets = phase_table + 4 * phases; // each phase's taps one after another
+    long weights_so_far = 0, taps_so_far = 0;
     for (long p = 0; p < stride; p++)
         for (long q = 0; q < stride; q++) {
             const long phase = p * stride + q, ta = phase_taps(kh, stride, p), tb = phase_taps(kw, stride, q);
             for (long a = 0; a < ta; a++)
-                for (long b = 0; b < tb; b++) offsets[phase][a * tb + b] = a * wq + b;
+                for (long b = 0; b < tb; b++) offsets[taps_so_far + a * tb + b] = a * wq + b;
+            phase_offsets[phase] = taps_so_far;
+            taps_so_far += ta * tb;
             phase_taps_count[phase] = ta * tb;
             phase_weights[phase] = weights_so_far;
             weights_so_far += in_channels * ta * tb * BLOCK;
@@ -470,7 +476,8 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                 for (long c0 = 0; c0 < in_channels; c0 += chunk[phase]) {
                     const long count = in_channels - c0 < chunk[phase] ? in_channels - c0 : chunk[phase];
                     kernel(padded + c0 * channel_stride + phase * phase_plane + t0, count, channel_stride,
-                           offsets[phase], n, w + phase_weights[phase] + c0 * n * BLOCK, tile, accumulate);
+                           offsets + phase_offsets[phase], n, w + phase_weights[phase] + c0 * n * BLOCK, tile,
+                           accumulate);
                     accumulate = 1;
                 }
             }
@@ -491,6 +498,7 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
             }
         }
     }
+    free(phase_table);
 }
 
 void camlab_conv_weight_gradient(const float *padded, long padded_image, const float *spread,

@@ -141,6 +141,8 @@ let convolutionGeometries: [ConvolutionGeometry] = [
     .init(batch: 1, inChannels: 96, inHeight: 9, inWidth: 11, outChannels: 12, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
     .init(batch: 2, inChannels: 80, inHeight: 13, inWidth: 12, outChannels: 10, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
     .init(batch: 1, inChannels: 6, inHeight: 14, inWidth: 10, outChannels: 9, kernelHeight: 3, kernelWidth: 3, stride: 3, padding: 0),
+    // A large kernel at a large stride: 256 phases of one tap each.
+    .init(batch: 1, inChannels: 2, inHeight: 40, inWidth: 36, outChannels: 3, kernelHeight: 16, kernelWidth: 16, stride: 16, padding: 0),
 ] + dilatedGeometries + groupedGeometries
 
 /// Dilation always builds im2col columns: stride 1 and 2, a non-square kernel, a dilation that
