@@ -406,10 +406,8 @@ static const convolution_kernels *kernels(void) {
 
 // MARK: - Drivers
 
-// target[p] = source[p] + b (+ residual[p]), then (value > 0 ? value : 0) when `relu`, as
-// Tensor.relu() computes it: the last write of an inference layer.
-static inline void finish_row(const float *source, float b, const float *residual, bool relu, float *target,
-                              long count) {
+void camlab_conv_finish(const float *source, float b, const float *residual, bool relu, float *target,
+                        long count) {
     if (residual) {
         for (long p = 0; p < count; p++) {
             const float value = (source[p] + b) + residual[p];
@@ -491,7 +489,7 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                     const long o = block * BLOCK + r;
                     const float b = bias ? bias[o] : 0.0f;
                     const long at = (o * out_height + ho) * out_width + wo;
-                    finish_row(tile + r * MAX_TILE + (t - t0), b, residual ? residual + at : NULL, relu,
+                    camlab_conv_finish(tile + r * MAX_TILE + (t - t0), b, residual ? residual + at : NULL, relu,
                                output + at, valid);
                 }
                 t += run;

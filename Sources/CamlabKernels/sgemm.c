@@ -340,7 +340,7 @@ static void sgemm(long m, long n, long k, const float *a, long lda, bool transpo
     const long mc_max = m < cfg->mc ? m : cfg->mc;
     const long nc_panels = (nc_max + nr - 1) / nr;
     const long mc_panels = (mc_max + mr - 1) / mr;
-    const size_t a_size = (size_t)(mc_panels * mr * kc_max);
+    const size_t a_size = prepacked ? 0 : (size_t)(mc_panels * mr * kc_max);
     const size_t b_size = (size_t)((b_in_place ? 1 : nc_panels) * nr * kc_max);
     float *packed_a = workspace_of_size(a_size + b_size);
     float *packed_b = packed_a + a_size;

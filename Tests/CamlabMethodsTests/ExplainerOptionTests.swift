@@ -33,6 +33,21 @@ struct ExplainerOptionTests {
         #expect(try explainer.explain(Self.input, request)[0].raw == nil)  // no single raw map when averaged
     }
 
+    /// `shouldStop` is asked between masked forward passes: once it says stop, the rest are
+    /// skipped and nothing computed is returned. Before that, it changes nothing.
+    @Test(arguments: [MethodName.scorecam, .ablationcam])
+    func aStoppedExplanationThrowsAndAnUnstoppedOneIsUnchanged(method: MethodName) throws {
+        final class Count: @unchecked Sendable { var asked = 0 }
+        let count = Count()
+        var request = ExplanationRequest(method: method, classes: [1])
+        request.shouldStop = { count.asked += 1; return count.asked > 1 }
+        #expect(throws: ExplanationError.interrupted) { try explainer.explain(Self.input, request) }
+        #expect(count.asked > 1)
+        var unstopped = ExplanationRequest(method: method, classes: [1])
+        unstopped.shouldStop = { false }
+        #expect(try explainer.explain(Self.input, unstopped)[0].map?.scalars == explainer.explain(Self.input, ExplanationRequest(method: method, classes: [1]))[0].map?.scalars)
+    }
+
     @Test func fusingLayersByMeanAndByMax() throws {
         // pytorch-grad-cam: each layer's ReLU(raw) is scaled and resized, the layers are fused, and
         // the fused map is scaled once more.

@@ -161,26 +161,12 @@ extension Kernels {
     }
 
     /// y = max(0, (y + bias[o]) + residual) over one image's planes, each part only when asked
-    /// for: the convolution's last write, as camlab_conv_direct's `finish_row` does it.
+    /// for, in place: the same last write as the direct kernels'.
     private static func finish(_ image: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                                residual: UnsafePointer<Float>?, relu: Bool, channels: Int, plane: Int) {
         for channel in 0..<channels {
-            let b = bias?[channel] ?? 0
             let values = image + channel * plane
-            if let residual {
-                let skip = residual + channel * plane
-                for i in 0..<plane {
-                    let value = (values[i] + b) + skip[i]
-                    values[i] = !relu || value > 0 ? value : 0
-                }
-            } else if relu {
-                for i in 0..<plane {
-                    let value = values[i] + b
-                    values[i] = value > 0 ? value : 0 // as Tensor.relu(), NaN included
-                }
-            } else {
-                for i in 0..<plane { values[i] += b }
-            }
+            camlab_conv_finish(values, bias?[channel] ?? 0, residual.map { $0 + channel * plane }, relu, values, plane)
         }
     }
 
@@ -336,7 +322,7 @@ extension Kernels {
     static func packWeight(_ weight: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                            into packed: UnsafeMutablePointer<Float>) {
         if g.runsDirectly {
-            packWeights(weight, groups: g.groups, groupOutChannels: g.groupOutChannels, groupChannels: g.groupInChannels,
+            packDirectWeights(weight, groups: g.groups, groupOutChannels: g.groupOutChannels, groupChannels: g.groupInChannels,
                         kernel: (g.kernelHeight, g.kernelWidth), stride: g.stride, adjoint: false, into: packed)
         } else {
             packA(m: g.outChannels, k: g.patchSize, a: weight, into: packed)
@@ -346,7 +332,7 @@ extension Kernels {
     /// Lays out an OIHW weight for `camlab_conv_direct`, group after group. A group's weight is
     /// [groupOutChannels][groupChannels] forward, and [groupChannels][groupOutChannels] for the
     /// adjoint (the forward convolution's O and C/G).
-    static func packWeights(_ weight: UnsafePointer<Float>, groups: Int, groupOutChannels: Int, groupChannels: Int,
+    static func packDirectWeights(_ weight: UnsafePointer<Float>, groups: Int, groupOutChannels: Int, groupChannels: Int,
                             kernel: (Int, Int), stride: Int, adjoint: Bool, into packed: UnsafeMutablePointer<Float>) {
         let (kh, kw) = kernel
         let packedSize = camlab_conv_packed_weights_size(groupOutChannels, groupChannels, kh, kw)
@@ -380,7 +366,7 @@ extension Kernels {
         let ownPacking = prepacked == nil ? UnsafeMutablePointer<Float>.allocate(capacity: groups * packedSize) : nil
         defer { ownPacking?.deallocate() }
         if let ownPacking {
-            packWeights(weight, groups: groups, groupOutChannels: groupOutChannels, groupChannels: groupChannels,
+            packDirectWeights(weight, groups: groups, groupOutChannels: groupOutChannels, groupChannels: groupChannels,
                         kernel: kernel, stride: stride, adjoint: adjoint, into: ownPacking)
         }
         let packed = prepacked ?? UnsafePointer(ownPacking!)

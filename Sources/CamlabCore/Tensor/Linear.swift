@@ -130,8 +130,8 @@ extension Tensor {
                          "conv2d: residual shape \(residual.shape) is not the output's")
         }
         guard !recorded else { // the graph the derivative rules know: a convolution, an add, a ReLU
-            let sum = residual.map { Tensor.convolution(.conv2d(geometry), self, weight, bias: bias) + $0 }
-                ?? Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
+            let convolved = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
+            let sum = residual.map { convolved + $0 } ?? convolved
             return rectified ? sum.relu() : sum
         }
         // Nothing will differentiate the result: the residual and the ReLU are applied as the

@@ -75,6 +75,12 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                         long block_first, long block_end, const float *bias, const float *residual,
                         bool relu, float *output);
 
+/// target[p] = (source[p] + b) + residual[p], then (value > 0 ? value : 0) when `relu`, as
+/// Tensor.relu() computes it; residual may be NULL and target may be source. The last write of an
+/// inference layer: camlab_conv_direct's rows, and the GEMM's output planes.
+void camlab_conv_finish(const float *source, float b, const float *residual, bool relu, float *target,
+                        long count);
+
 /// Length of one output channel spread to the padded width (a multiple of 16).
 long camlab_conv_spread_length(long out_height, long padded_width);
 

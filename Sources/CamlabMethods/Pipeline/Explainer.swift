@@ -23,6 +23,9 @@ public struct ExplanationRequest {
     /// Combine the per-channel terms by their first principal component (`eigen_smooth`).
     public var eigenSmoothing = false
     public var fusion = LayerFusion.mean
+    /// Asked between the batches of masked or ablated forward passes (Score-CAM, Ablation-CAM):
+    /// when it says true, the rest are skipped and the explanation throws `.interrupted`.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(method: MethodName, classes: [Int]? = nil, layers: [String]? = nil, target: ExplanationTarget? = nil) {
         self.method = method
@@ -59,7 +62,8 @@ public struct Explainer {
         let target = request.target ?? request.method.defaultTarget
         // The first layer's pass is also the forward pass that gives the logits: one forward, not two.
         let firstPass = request.method.layerMethod != nil
-            ? try LayerPass(network: network, input: input, layerName: layers[0], classes: request.classes, target: target) : nil
+            ? try LayerPass(network: network, input: input, layerName: layers[0], classes: request.classes, target: target,
+                            shouldStop: request.shouldStop) : nil
         let logits = firstPass.map { pass in withoutGradient { pass.logits.detached() } } ?? withoutGradient { network(input) }
         guard logits.scalars.allSatisfy(\.isFinite) else { throw ExplanationError.notFinite("model's output") }
         let classes = request.classes ?? logits.argmaxAlongLastAxis()
@@ -77,7 +81,8 @@ public struct Explainer {
             var gradcam = request
             gradcam.method = .gradcam
             let x = input.detached().requiringGradient()
-            let pass = try LayerPass(network: network, input: x, layerName: layers[0], classes: classes, target: target)
+            let pass = try LayerPass(network: network, input: x, layerName: layers[0], classes: classes, target: target,
+                                     shouldStop: request.shouldStop)
             let gradcamMaps = try finalMaps(x, gradcam, classes: classes, layers: layers, target: target, firstPass: pass).maps
             let guided = gradient(of: pass.score, withRespectTo: x, rules: GuidedBackprop.rules)
             inputGradients = withoutGradient { guided * gradcamMaps.reshaped(to: [count, 1, height, width]) }
@@ -93,6 +98,8 @@ public struct Explainer {
                 (gap, classWeights) = (CAM.globalAveragePool(pass), try CAM().weights(pass))
             }
         }
+        // A stopped method skipped forward passes: nothing it computed is shown.
+        if request.shouldStop() { throw ExplanationError.interrupted }
         // Nothing shown may be NaN or infinite, whichever method made it: Ablation-CAM's
         // (y − y_k) / y divides by a score of 0, and pytorch-grad-cam then returns NaN maps.
         let shown: [(String, [Float]?)] = [("map", maps?.scalars), ("raw map", raws?.scalars), ("input gradient", inputGradients?.scalars),
@@ -126,7 +133,8 @@ public struct Explainer {
             var perLayer: [Tensor] = []
             for layer in layers {
                 let pass = try firstPass.flatMap { $0.input === batch && $0.layerName == layer ? $0 : nil }
-                    ?? LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target)
+                    ?? LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target,
+                                 shouldStop: request.shouldStop)
                 let terms = try method.channelTerms(pass)
                 let raw = withoutGradient {
                     request.eigenSmoothing ? PrincipalComponent.projection(of: terms.detached()) : method.combine(terms).detached()

@@ -12,9 +12,13 @@ public enum ExplanationError: Error, CustomStringConvertible, Equatable {
     case wrongInputShape(got: [Int], expected: [Int])
     /// A sentence from the network (an unknown or repeatedly called module, an input that does not fit).
     case network(NetworkError)
+    /// `ExplanationRequest.shouldStop` said stop (Ctrl-C in the REPL).
+    case interrupted
 
     public var description: String {
         switch self {
+        case .interrupted:
+            return "Interrupted."
         case let .unknownMethod(name, suggestion):
             return "Unknown method '\(Echo.word(name))'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ".")
                 + (suggestion == nil ? " Methods: \(MethodName.allCases.map(\.rawValue).joined(separator: ", "))." : "")

@@ -23,8 +23,13 @@ public final class LayerPass {
     /// The forward pass, kept for re-running what follows the layer (Ablation-CAM).
     let forward: ForwardPass
 
-    public init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget) throws {
+    /// Whether to skip the forward passes still to come (see `ExplanationRequest.shouldStop`).
+    let shouldStop: @Sendable () -> Bool
+
+    public init(network: Network, input: Tensor, layerName: String, classes: [Int]?, target: ExplanationTarget,
+                shouldStop: @escaping @Sendable () -> Bool = { false }) throws {
         self.network = network
+        self.shouldStop = shouldStop
         self.input = input
         self.layerName = layerName
         self.target = target
@@ -59,12 +64,14 @@ public final class LayerPass {
     /// The network's score for the target of image n, after replacing the explained layer's output
     /// by `replacement` [M, K, h, w] — one score per row; only what depends on the layer is re-run.
     func scoresAfterReplacingLayer(with replacement: Tensor, image n: Int) -> [Float] {
-        targetValues(withoutGradient { forward.rerun(replacingOutputOf: layerName, with: replacement, image: n) }, image: n)
+        if shouldStop() { return [Float](repeating: 0, count: replacement.shape[0]) } // never shown: the explainer throws
+        return targetValues(withoutGradient { forward.rerun(replacingOutputOf: layerName, with: replacement, image: n) }, image: n)
     }
 
     /// The network's target scores for a batch of (already normalized) inputs, for image n's class.
     func scores(ofInputs inputs: Tensor, image n: Int) -> [Float] {
-        targetValues(withoutGradient { network(inputs) }, image: n)
+        if shouldStop() { return [Float](repeating: 0, count: inputs.shape[0]) } // never shown: the explainer throws
+        return targetValues(withoutGradient { network(inputs) }, image: n)
     }
 
     private func targetValues(_ output: Tensor, image n: Int) -> [Float] {

@@ -46,9 +46,15 @@ struct MethodCommand: Command {
         }
         let image = try lab.image()
         try Interruption.check()
-        let report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
+        let report: CamReport
+        do {
+            report = try CamReport(method: method, network: network, input: try image.modelInput(for: network),
                                    imagePaths: [image.name], classSpec: classSpec) { request in
-            request.layers = layer.map { [$0] }
+                request.layers = layer.map { [$0] }
+                request.shouldStop = { Interruption.isRequested }
+            }
+        } catch ExplanationError.interrupted {
+            throw CommandError.interrupted
         }
         try Interruption.check()
         let explanation = report.explanations[0]
