@@ -32,6 +32,7 @@ extension Tensor {
             // Nothing will differentiate this result (inference, Score-CAM's masked images): the
             // maxima are enough, and tracking the winners' positions would cost twice as much.
             if window.staysInside { return Tensor(shape: outShape, scalars: maxima(in: window)) }
+            if window.isResNetStem { return Tensor(shape: outShape, scalars: separableMaxima(in: window)) }
             let (padded, unpadded) = paddedWithNegativeInfinity(for: window)
             return Tensor(shape: outShape, scalars: padded.maxima(in: unpadded))
         }
@@ -79,6 +80,10 @@ extension Tensor {
         }
         /// The usual 2×2 pooling, which has vectorized loops of its own.
         var isTwoByTwo: Bool { kernel == 2 && stride == 2 && dilation == 1 && staysInside }
+        /// A ResNet stem's 3×3/2 pooling with padding 1, which `separableMaxima` computes.
+        var isResNetStem: Bool {
+            kernel == 3 && stride == 2 && padding == 1 && dilation == 1 && !ceilMode && width >= 2
+        }
     }
 
     /// These planes padded with −∞ by the window's padding on every side, and further on the
@@ -128,6 +133,66 @@ extension Tensor {
                             } else {
                                 Tensor.maxima(under: corner, width: w.width, kernel: w.kernel, stride: w.stride,
                                               dilation: w.dilation, into: row, count: outWidth)
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = w.planes * outHeight * outWidth
+        }
+    }
+
+    /// The maxima of a ResNet stem's 3×3/2 pooling with padding 1 as a maximum over each row's
+    /// three columns, then over three of those rows: the same values as the window in row-major
+    /// order (the first maximum of a window is in its first row that has one, at that row's first;
+    /// likewise its first NaN), with no padded copy. Padding is left out rather than read as −∞.
+    private func separableMaxima(in w: PoolingWindow) -> [Float] {
+        let (outHeight, outWidth) = (w.outHeight, w.outWidth)
+        return [Float](unsafeUninitializedCapacity: w.planes * outHeight * outWidth) { out, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                ParallelLoops.forEachChunk(of: w.planes, weight: w.height * w.width) { planeRange in
+                    guard let input = x.baseAddress, let output = out.baseAddress else { return }
+                    let rows = UnsafeMutablePointer<Float>.allocate(capacity: w.height * outWidth)
+                    defer { rows.deallocate() }
+                    for plane in planeRange {
+                        // Row y's maxima over columns 2·ox − 1 … 2·ox + 1.
+                        for y in 0..<w.height {
+                            let row = input + (plane * w.height + y) * w.width, maxima = rows + y * outWidth
+                            maxima[0] = Tensor.larger(row[0], row[1])
+                            var ox = 1
+                            while ox + 4 <= outWidth && 2 * ox + 9 <= w.width { // columns 2·ox − 1 … 2·ox + 8
+                                let left = UnsafeRawPointer(row + 2 * ox - 1).loadUnaligned(as: SIMD8<Float>.self)
+                                let right = UnsafeRawPointer(row + 2 * ox + 1).loadUnaligned(as: SIMD8<Float>.self)
+                                let m = Tensor.larger(Tensor.larger(left.evenHalf, left.oddHalf), right.evenHalf)
+                                UnsafeMutableRawPointer(maxima + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+                                ox += 4
+                            }
+                            while ox < outWidth {
+                                let m = Tensor.larger(row[2 * ox - 1], row[2 * ox])
+                                maxima[ox] = 2 * ox + 1 < w.width ? Tensor.larger(m, row[2 * ox + 1]) : m
+                                ox += 1
+                            }
+                        }
+                        // Rows 2·oy − 1 … 2·oy + 1 of those.
+                        for oy in 0..<outHeight {
+                            let target = output + (plane * outHeight + oy) * outWidth
+                            let first = Swift.max(2 * oy - 1, 0), last = Swift.min(2 * oy + 1, w.height - 1)
+                            var ox = 0
+                            while ox + 4 <= outWidth {
+                                var m = UnsafeRawPointer(rows + first * outWidth + ox).loadUnaligned(as: SIMD4<Float>.self)
+                                for y in (first + 1)...Swift.max(first + 1, last) where y <= last {
+                                    m = Tensor.larger(m, UnsafeRawPointer(rows + y * outWidth + ox).loadUnaligned(as: SIMD4<Float>.self))
+                                }
+                                UnsafeMutableRawPointer(target + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+                                ox += 4
+                            }
+                            while ox < outWidth {
+                                var m = rows[first * outWidth + ox]
+                                for y in (first + 1)...Swift.max(first + 1, last) where y <= last {
+                                    m = Tensor.larger(m, rows[y * outWidth + ox])
+                                }
+                                target[ox] = m
+                                ox += 1
                             }
                         }
                     }
