@@ -2,7 +2,7 @@
 // camlab — a Swift teaching lab for class activation maps. GPL-3.0-or-later (it links GNU readline).
 //
 // The targets, from the bottom up:
-//   CamlabKernels (C)  fast GEMM and direct-convolution micro-kernels with runtime CPU dispatch
+//   CamlabKernels (C)  fast GEMM, direct-convolution and Winograd kernels with runtime CPU dispatch
 //   CamlabCore         tensors and reverse-mode autodiff; depends on nothing else
 //   CamlabFiles        reads whole regular files, bounded (no FIFO, no /dev/zero); depends on nothing
 //   CamlabNN           layers, the camlab-model/1 file, optimizers, training

@@ -40,16 +40,18 @@ if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "n
     exit(0)
 }
 
-// `camlab-bench convolutions MODEL HEIGHT WIDTH`: every distinct convolution of a network at
-// batch 1, as inference runs it (both cores, the weight packed once, the bias added as it
-// writes), in GFLOP/s and as a share
-// of the machine's peak: measured (an FMA loop on every core) and by the formula cores × 2 FMA
-// units × vector lanes × 2 × the clock /proc/cpuinfo reports.
-if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" {
+// `camlab-bench convolutions MODEL HEIGHT WIDTH [BATCH]`: every distinct convolution of a network
+// at batch 1 (or BATCH), as inference runs it (both cores, the weight packed once, the bias added
+// as it writes), in GFLOP/s and as a share of the machine's peak: measured (an FMA loop on every
+// core) and by the formula cores × 2 FMA units × vector lanes × 2 × the clock /proc/cpuinfo
+// reports. For the 3×3 stride-1 ones a scoring pass runs as Winograd F(2×2, 3×3), the time that
+// takes too (its GFLOP/s counted in the direct convolution's operations).
+if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "convolutions" {
     let arguments = CommandLine.arguments
     guard let network = try? Network(contentsOf: arguments[2]), let height = Int(arguments[3]), let width = Int(arguments[4]),
+          let batch = arguments.count == 6 ? Int(arguments[5]) : 1, batch >= 1,
           let shapes = try? network.program.shapes(forInput: network.inputShape(forImageHeight: height, width: width)) else {
-        FileHandle.standardError.write(Data("camlab-bench convolutions: give a model file camlab opens, then a height and width it takes\n".utf8))
+        FileHandle.standardError.write(Data("camlab-bench convolutions: give a model file camlab opens, a height and width it takes, and optionally a batch\n".utf8))
         exit(2)
     }
     var order: [ConvolutionGeometry] = []
@@ -57,7 +59,7 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" 
     for instruction in network.program.instructions {
         guard case .leaf(let module) = instruction.step, let convolution = module as? Conv2d else { continue }
         let input = shapes[instruction.inputs[0]], spec = convolution.spec
-        let g = ConvolutionGeometry(batch: 1, inChannels: input[0], inHeight: input[1], inWidth: input[2],
+        let g = ConvolutionGeometry(batch: batch, inChannels: input[0], inHeight: input[1], inWidth: input[2],
                                     outChannels: spec.outChannels, kernelHeight: spec.kernel[0], kernelWidth: spec.kernel[1],
                                     stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups)
         if uses[g] == nil { order.append(g) }
@@ -70,28 +72,30 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" 
         .split(separator: "\n").first { $0.hasPrefix("cpu MHz") }
         .flatMap { Double($0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) } ?? 0
     let formulaPeak = Double(cores) * 2 * lanes * 2 * megahertz / 1e3
-    print("\(arguments[2]) at \(height)×\(width), batch 1 · kernel \(Kernels.gemmKernelName) · \(cores) cores")
+    print("\(arguments[2]) at \(height)×\(width), batch \(batch) · kernel \(Kernels.gemmKernelName) · \(cores) cores")
     print("peak: measured \(format(measuredPeak, 0)) GFLOP/s (FMA loop on every core); formula \(format(formulaPeak, 0)) GFLOP/s"
           + " (\(cores) cores × 2 FMA units × \(Int(lanes)) lanes × 2 × \(format(megahertz, 0)) MHz)")
     print("")
     print(pad("convolution", 34) + leftPad("uses", 5) + leftPad("ms", 9) + leftPad("GFLOP/s", 9) + leftPad("% meas.", 9)
-          + leftPad("% form.", 9) + leftPad("ms × uses", 11))
+          + leftPad("% form.", 9) + leftPad("ms × uses", 11) + leftPad("Winograd ms", 13) + leftPad("×", 6))
     var total = 0.0, totalFlops = 0.0
     var rows: [String] = []
     for g in order {
         var random = RandomGenerator(seed: 1)
-        let x = Tensor.uniform([1, g.inChannels, g.inHeight, g.inWidth], generator: &random)
+        let x = Tensor.uniform([g.batch, g.inChannels, g.inHeight, g.inWidth], generator: &random)
         let w = Tensor.uniform([g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth], generator: &random)
         let b = Tensor.uniform([g.outChannels], generator: &random)
         // As inference runs it: the weight packed once, the bias added as the output is written.
         let packed = PackedConvolutionWeight(weight: w, stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups)
-        let seconds = medianSeconds(budget: 0.5) {
+        func run() {
             _ = withoutGradient {
                 x.conv2d(weight: w, bias: b, stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups,
                          packed: packed)
             }
         }
-        let flops = 2 * Double(g.outChannels * g.outHeight * g.outWidth) * Double(g.groupInChannels * g.kernelHeight * g.kernelWidth)
+        let seconds = medianSeconds(budget: 0.5, run)
+        let winograd = g.runsWinograd ? medianSeconds(budget: 0.5) { Kernels.allowingWinograd(run) } : nil
+        let flops = 2 * Double(g.batch * g.outChannels * g.outHeight * g.outWidth) * Double(g.groupInChannels * g.kernelHeight * g.kernelWidth)
         let gflops = flops / seconds / 1e9, count = Double(uses[g]!.count)
         total += seconds * count
         totalFlops += flops * count
@@ -99,7 +103,8 @@ if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "convolutions" 
         rows.append("{\"kind\":\"convolution\",\"shape\":\"\(name)\",\"uses\":\(uses[g]!.count),\"ms\":\(format(seconds * 1e3, 4)),\"gflops\":\(format(gflops, 1))}")
         print(pad(name, 34) + leftPad("\(uses[g]!.count)", 5) + leftPad(format(seconds * 1e3, 3), 9) + leftPad(format(gflops, 1), 9)
               + leftPad(format(100 * gflops / measuredPeak, 0), 9) + leftPad(formulaPeak > 0 ? format(100 * gflops / formulaPeak, 0) : "—", 9)
-              + leftPad(format(seconds * count * 1e3, 2), 11))
+              + leftPad(format(seconds * count * 1e3, 2), 11)
+              + leftPad(winograd.map { format($0 * 1e3, 3) } ?? "—", 13) + leftPad(winograd.map { format(seconds / $0, 2) } ?? "", 6))
     }
     print("")
     print("all \(uses.values.map(\.count).reduce(0, +)) convolutions: \(format(total * 1e3, 1)) ms, \(format(totalFlops / total / 1e9, 1)) GFLOP/s"

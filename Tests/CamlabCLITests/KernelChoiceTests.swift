@@ -22,14 +22,15 @@ struct KernelChoiceTests {
     }
 
     /// CamlabCoreTests' kernel tests — every convolution pass and GEMM against the naive
-    /// reference, the adjoint identities, the inference path — run again in a child of this test
+    /// reference, the adjoint identities, the inference path, Winograd — run again in a child of this test
     /// binary with the simpler kernel forced, so one machine checks every kernel path it has.
     @Test(arguments: ["avx2", "portable"])
     func kernelTestsPassWithTheSimplerKernel(kernel: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Swift.CommandLine.arguments[0])
         let tests = ["conv2dMatchesReference", "inputGradientMatchesReference", "weightGradientMatchesReference",
-                     "adjointIdentities", "gemmMatchesNaive", "gemmWithEmptyDepthClearsOrKeepsC", "InferencePathTests"]
+                     "adjointIdentities", "gemmMatchesNaive", "gemmWithEmptyDepthClearsOrKeepsC", "InferencePathTests",
+                     "WinogradTests"]
         process.arguments = ["--testing-library", "swift-testing",
                              "--filter", "^CamlabCoreTests\\.(\(tests.joined(separator: "|")))"]
         var environment = ProcessInfo.processInfo.environment

@@ -93,7 +93,8 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     }
 }
 
-// Two ways to run a convolution:
+// Two ways to run a convolution (and a third, Winograd F(2×2, 3×3), for the 3×3 stride-1
+// convolutions of scoring passes: Winograd.swift):
 //
 // No dilation (every convolution of the lessons' networks, and all but the strided 1×1 ones of a
 // ResNet): the direct kernels of convolution.c, which read each tap of the kernel as a shifted
@@ -117,11 +118,18 @@ extension Kernels {
     /// when given, then max(0, y) when `relu`: inference fuses the layers that follow a
     /// convolution (a residual block's add and ReLU too) into its last write. Overwrites output.
     /// `packedWeight`, when given, is `weight` already laid out by `PackedConvolutionWeight`: for
-    /// the direct kernels, or (one group only) as the GEMM's packed A.
+    /// the direct kernels, or (one group only) as the GEMM's packed A. `winogradWeight`, when
+    /// given, is `weight` transformed by `packWinogradWeights` for a geometry that `runsWinograd`;
+    /// a sum that overflows there is computed again directly.
     public static func conv2d(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                               bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil,
-                              relu: Bool = false, packedWeight: UnsafePointer<Float>? = nil) {
+                              relu: Bool = false, packedWeight: UnsafePointer<Float>? = nil,
+                              winogradWeight: UnsafePointer<Float>? = nil) {
+        if let winogradWeight, winogradConvolution(input: input, packed: winogradWeight, output: output, geometry: g,
+                                                   bias: bias, residual: residual, relu: relu) {
+            return
+        }
         if g.runsDirectly {
             directConvolution(batch: g.batch, images: input, channels: g.inChannels,
                               height: g.inHeight, width: g.inWidth, padding: (g.padding, g.padding), stride: g.stride,

@@ -28,12 +28,12 @@ extension Kernels {
     /// Runs `body(0..<iterations)` spread over the cores, with every kernel it calls kept on its
     /// own thread: for independent pieces of work too small to split well one by one (Score-CAM's
     /// images: each runs small batches whose per-operation hand-offs would leave cores idle).
-    /// The gradient mode of the caller holds inside `body`.
+    /// The gradient mode of the caller, and whether it allows Winograd, hold inside `body`.
     public static func concurrentPerform(iterations: Int, _ body: (Int) -> Void) {
-        let recording = GradientMode.isEnabled
+        let (recording, winograd) = (GradientMode.isEnabled, winogradAllowed)
         let run = { (index: Int) in
             $isInsideConcurrentWork.withValue(true) {
-                GradientMode.$isEnabled.withValue(recording) { body(index) }
+                GradientMode.$isEnabled.withValue(recording) { $winogradAllowed.withValue(winograd) { body(index) } }
             }
         }
         if workerCount == 1 || iterations < 2 {

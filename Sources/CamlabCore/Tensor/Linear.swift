@@ -1,3 +1,5 @@
+import Foundation
+
 /// Matrix products and convolutions: the operations that run on the fast kernels.
 extension Tensor {
     /// Batched matrix product over the last two axes; the other axes broadcast (as `torch.matmul`).
@@ -137,7 +139,7 @@ extension Tensor {
         // Nothing will differentiate the result: the residual and the ReLU are applied as the
         // convolution writes its output, instead of in more passes over new arrays.
         return Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, residual: residual, relu: rectified,
-                                  packed: packed?.values)
+                                  packed: packed)
     }
 
     /// Runs one of the three convolution primitives; each is linear in both inputs, and the
@@ -146,18 +148,22 @@ extension Tensor {
     /// and a ReLU after it.
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
                             bias: Tensor? = nil, residual: Tensor? = nil, relu: Bool = false,
-                            packed: [Float]? = nil) -> Tensor {
+                            packed: PackedConvolutionWeight? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
         case .conv2d(let g):
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+            // A packed weight's Winograd layout is made the first time a scoring pass can use it.
+            let winograd = Kernels.winogradAllowed && g.runsWinograd ? packed?.winogradValues() : nil
             run = { x, w, y in
                 withOptionalPointer(to: bias?.scalars) { b in
                     withOptionalPointer(to: residual?.scalars) { r in
-                        withOptionalPointer(to: packed) { p in
-                            Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, residual: r, relu: relu,
-                                           packedWeight: p)
+                        withOptionalPointer(to: packed?.values) { p in
+                            withOptionalPointer(to: winograd) { u in
+                                Kernels.conv2d(input: x, weight: w, output: y, geometry: g, bias: b, residual: r,
+                                               relu: relu, packedWeight: p, winogradWeight: u)
+                            }
                         }
                     }
                 }
@@ -222,5 +228,28 @@ public final class PackedConvolutionWeight: @unchecked Sendable {
 
     func fits(_ g: ConvolutionGeometry) -> Bool {
         (g.stride, g.groups, g.padding, g.dilation) == (stride, groups, padding, dilation)
+    }
+
+    private let winogradLock = NSLock()
+    private var winograd: [Float]?
+
+    /// The weight transformed for Winograd F(2×2, 3×3), for convolutions that `runsWinograd`:
+    /// made on first use, since whether one does depends on the batch and the image size.
+    func winogradValues() -> [Float] {
+        winogradLock.lock()
+        defer { winogradLock.unlock() }
+        if let winograd { return winograd }
+        let (o, c) = (weight.shape[0], weight.shape[1])
+        precondition(weight.shape[2] == 3 && weight.shape[3] == 3 && groups == 1 && stride == 1 && dilation == 1,
+                     "PackedConvolutionWeight: Winograd F(2×2, 3×3) is for 3×3 stride-1 convolutions")
+        let count = Kernels.winogradWeightCount(outChannels: o, inChannels: c)
+        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            weight.scalars.withUnsafeBufferPointer {
+                Kernels.packWinogradWeights($0.baseAddress!, outChannels: o, inChannels: c, into: out.baseAddress!)
+            }
+            initialized = count
+        }
+        winograd = values
+        return values
     }
 }

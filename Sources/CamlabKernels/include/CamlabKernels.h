@@ -1,6 +1,6 @@
 // CamlabKernels: the one piece of camlab written in C — a single-threaded, packed,
-// cache-blocked SGEMM and a direct convolution (strided ones as a sum of phases), with runtime
-// CPU dispatch.
+// cache-blocked SGEMM, a direct convolution (strided ones as a sum of phases) and Winograd
+// F(2×2, 3×3)'s transforms, with runtime CPU dispatch.
 // Threads are added on the Swift side.
 #ifndef CAMLAB_KERNELS_H
 #define CAMLAB_KERNELS_H
@@ -98,6 +98,35 @@ void camlab_conv_weight_gradient(const float *padded, long padded_image, const f
                                  long spread_image, long images, long in_channels,
                                  long padded_height, long padded_width, long out_channels,
                                  long kh, long kw, long length, float *weight_gradient);
+
+// MARK: Winograd F(2×2, 3×3) (winograd.c)
+
+/// Floats of a 3×3 weight [out_channels][in_channels][3][3] transformed for
+/// camlab_winograd_*: 16 packed SGEMM A operands U_ξ (out_channels × in_channels).
+long camlab_winograd_weights_size(long out_channels, long in_channels);
+
+/// U_ξ = (G g Gᵀ)[ξ] for every (k, c), each packed by camlab_sgemm_pack_a.
+void camlab_winograd_pack_weights(const float *weight, long out_channels, long in_channels, float *packed);
+
+/// Floats of scratch one call of the transforms needs, for images `tiles_wide` tiles wide and at
+/// most `tiles` tiles per call.
+long camlab_winograd_scratch_size(long tiles_wide, long tiles);
+
+/// V_ξ[c][t] = (Bᵀ d B)[ξ] of tiles tile_first..<tile_end (ty·tiles_wide + tx) of one image
+/// [channels][height][width] (zero padding `pad`), for channels channel_first..<channel_end: the
+/// segment's tile t at v[ξ·plane_stride + c·ldv + t]. Writes up to 15 tiles past the segment.
+void camlab_winograd_input(const float *image, long channel_first, long channel_end, long height, long width,
+                           long pad, long tiles_wide, long tile_first, long tile_end, float *v, long ldv,
+                           long plane_stride, float *scratch);
+
+/// The outputs of those tiles from M_ξ[k][t] at m[ξ·plane_stride + k·ldm + t] (which must be
+/// readable, and finite, 15 tiles past the segment): y = Aᵀ M A, (+ bias[k]) (+ residual), then
+/// max(0, ·) when `relu` (camlab_conv_finish), for channels channel_first..<channel_end of an
+/// output image [channels][out_height][out_width]. False when an output before the bias was not
+/// finite: where a direct sum overflows to ±∞, Winograd's differences can give NaN instead.
+bool camlab_winograd_output(const float *m, long ldm, long plane_stride, long channel_first, long channel_end,
+                            long tiles_wide, long tile_first, long tile_end, long out_height, long out_width,
+                            const float *bias, const float *residual, bool relu, float *output, float *scratch);
 
 #ifdef __cplusplus
 }

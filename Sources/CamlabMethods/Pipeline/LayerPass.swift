@@ -71,7 +71,10 @@ public final class LayerPass {
     /// The network's target scores for a batch of (already normalized) inputs, for image n's class.
     func scores(ofInputs inputs: Tensor, image n: Int) -> [Float] {
         if shouldStop() { return [Float](repeating: 0, count: inputs.shape[0]) } // never shown: the explainer throws
-        return targetValues(withoutGradient { network(inputs) }, image: n)
+        // Only class scores come out of these passes, each compared with the others (softmax), not
+        // with the unmasked pass's: Winograd's convolutions may run them. (Ablation-CAM's scores are
+        // differences from the unablated score, computed directly, so they stay direct too.)
+        return targetValues(Kernels.allowingWinograd { withoutGradient { network(inputs) } }, image: n)
     }
 
     private func targetValues(_ output: Tensor, image n: Int) -> [Float] {

@@ -1,0 +1,143 @@
+import CamlabKernels
+import Dispatch
+import Foundation
+
+// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of scoring passes (winograd.c has the
+// maths): per chunk of tiles, the input transform V, 16 products M_ξ = U_ξ · V_ξ on the SGEMM with
+// the weights U packed once, and the output transform with the bias, residual and ReLU in its
+// write. A tile is 2×2 outputs; tiles run across the images of the batch so that a small map (a
+// ResNet's 7×7 layer4) still gives the products enough columns.
+//
+// Why only scoring passes: Winograd's rounding error is relative to the whole 4×4 input patch of a
+// tile, not to the 3×3 window of each output. After a ReLU, activations are sparse, and an output
+// next to a large value can err a hundred times more than the direct sum — harmless in a class
+// score, but not in the activations a method explains. Measured: XGrad-CAM at a BatchNorm of
+// vgg11_bn (`TorchvisionReferenceTests`), a sum that nearly cancels, moved 2 % from
+// pytorch-grad-cam with Winograd and agrees to 1e-4 without.
+
+extension ConvolutionGeometry {
+    /// 2×2 output tiles of the whole batch.
+    public var winogradTiles: Int { batch * ((outHeight + 1) / 2) * ((outWidth + 1) / 2) }
+
+    /// A 3×3 stride-1 convolution with enough channels and tiles for its 16 products to run well
+    /// (with fewer, each product is too thin for the SGEMM's micro-tile and the direct kernels are
+    /// faster). Only inference takes this path: its weights are transformed once.
+    public var runsWinograd: Bool {
+        kernelHeight == 3 && kernelWidth == 3 && stride == 1 && dilation == 1 && groups == 1
+            && inChannels >= 16 && outChannels >= 16 && winogradTiles >= Kernels.winogradMinimumTiles
+    }
+}
+
+extension Kernels {
+    /// Whether inference convolutions may run as Winograd F(2×2, 3×3): set by `allowingWinograd`.
+    @TaskLocal static var winogradAllowed = false
+
+    /// Runs `body` with Winograd F(2×2, 3×3) allowed for the inference convolutions it runs that
+    /// `runsWinograd` (with a packed weight): for forward passes whose only results are class
+    /// scores compared with one another, as Score-CAM's masked images.
+    public static func allowingWinograd<R>(_ body: () throws -> R) rethrows -> R {
+        try $winogradAllowed.withValue(true, operation: body)
+    }
+
+    /// Fewest tiles for which `runsWinograd`, measured against the direct kernels (BENCHMARKS.md):
+    /// with AVX-512's 48-column micro-tile, a 7×7 map of one image (16 tiles) runs faster
+    /// directly and 32 tiles already run 1.3 times faster as Winograd; with the 16-column ones
+    /// (AVX2, portable) 16 tiles do. `CAMLAB_WINOGRAD=0` turns the path off, for benchmarks.
+    static let winogradMinimumTiles: Int = {
+        if let setting = getenv("CAMLAB_WINOGRAD"), String(cString: setting) == "0" { return .max }
+        var rows = 0, columns = 0
+        camlab_sgemm_micro_tile(&rows, &columns)
+        return columns > 16 ? 32 : 16
+    }()
+
+    /// Floats of V and M per chunk: the chunk is as many tiles as fit, in whole micro-tiles.
+    private static let winogradChunkFloats = 1 << 21
+
+    static func winogradWeightCount(outChannels: Int, inChannels: Int) -> Int {
+        camlab_winograd_weights_size(outChannels, inChannels)
+    }
+
+    /// U_ξ = G g Gᵀ of an OIHW 3×3 weight, packed for the 16 products.
+    static func packWinogradWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                    into packed: UnsafeMutablePointer<Float>) {
+        camlab_winograd_pack_weights(weight, outChannels, inChannels, packed)
+    }
+
+    /// y = conv2d(x, w) (+ bias) (+ residual), then max(0, ·) when `relu`, for a geometry that
+    /// `runsWinograd`, with w transformed by `packWinogradWeights`. Overwrites output. Each phase
+    /// of a chunk (input transform, products, output transform) splits its channels or its ξ over
+    /// the cores, so the sums are the same on any number of them. False, with the output
+    /// unfinished, when a sum was not finite: the caller computes it directly instead.
+    static func winogradConvolution(input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                                    output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+                                    bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {
+        precondition(g.runsWinograd, "winogradConvolution: \(g) is not a 3×3 stride-1 convolution with enough tiles")
+        let (tilesHigh, tilesWide) = ((g.outHeight + 1) / 2, (g.outWidth + 1) / 2)
+        let (channels, outChannels, total) = (g.inChannels, g.outChannels, g.winogradTiles)
+        var tileRows = 0, columns = 0
+        camlab_sgemm_micro_tile(&tileRows, &columns)
+        let fitting = winogradChunkFloats / (16 * (channels + outChannels)) / columns * columns
+        let chunk = min(max(columns, fitting), (total + columns - 1) / columns * columns)
+        // Rows of V and M leave 16 columns of slack for the transforms' last block, and the planes
+        // are offset so that the 16 planes a transform touches do not share cache sets.
+        let ld = chunk + 16
+        let (vPlane, mPlane) = (channels * ld + 16, outChannels * ld + 16)
+        let weightSize = camlab_sgemm_packed_a_size(outChannels, channels)
+        let workers = 2 * 9 * outChannels * channels * g.outPixels >= parallelThreshold ? workerCount : 1
+        let scratchSize = Int(camlab_winograd_scratch_size(tilesWide, chunk))
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 16 * (vPlane + mPlane) + workers * scratchSize)
+        let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: workers)
+        finite.initialize(repeating: true)
+        defer { buffer.deallocate(); finite.deallocate() }
+        let (v, m, scratch) = (buffer, buffer + 16 * vPlane, buffer + 16 * (vPlane + mPlane))
+        let imageTiles = tilesHigh * tilesWide
+
+        /// Calls `body(image, tileFirst, tileEnd, column)` for the part of tiles first..<end in
+        /// each image, where `column` is the part's first column in the chunk.
+        func forEachImage(_ first: Int, _ end: Int, _ body: (Int, Int, Int, Int) -> Void) {
+            for n in (first / imageTiles)...((end - 1) / imageTiles) {
+                let (low, high) = (max(first, n * imageTiles), min(end, (n + 1) * imageTiles))
+                body(n, low - n * imageTiles, high - n * imageTiles, low - first)
+            }
+        }
+        func split(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+            if workers == 1 {
+                body(0, 0..<count)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    body(worker, (count * worker / workers)..<(count * (worker + 1) / workers))
+                }
+            }
+        }
+        for first in stride(from: 0, to: total, by: chunk) {
+            let end = min(total, first + chunk), count = end - first
+            split(channels) { worker, range in
+                forEachImage(first, end) { n, tileFirst, tileEnd, column in
+                    camlab_winograd_input(input + n * g.inputImageSize, range.lowerBound, range.upperBound,
+                                          g.inHeight, g.inWidth, g.padding, tilesWide, tileFirst, tileEnd, v + column,
+                                          ld, vPlane, scratch + worker * scratchSize)
+                }
+            }
+            split(16) { _, range in
+                for xi in range {
+                    let product = m + xi * mPlane
+                    camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,
+                                           v + xi * vPlane, ld, false, product, ld, false)
+                    // The output transform reads these columns of its last block: zeros, not garbage.
+                    for k in 0..<outChannels { (product + k * ld + count).update(repeating: 0, count: 16) }
+                }
+            }
+            split(outChannels) { worker, range in
+                forEachImage(first, end) { n, tileFirst, tileEnd, column in
+                    let allFinite = camlab_winograd_output(m + column, ld, mPlane, range.lowerBound, range.upperBound,
+                                                           tilesWide, tileFirst, tileEnd, g.outHeight, g.outWidth, bias,
+                                                           residual.map { $0 + n * g.outputImageSize }, relu,
+                                                           output + n * g.outputImageSize, scratch + worker * scratchSize)
+                    finite[worker] = finite[worker] && allFinite
+                }
+            }
+            guard finite.allSatisfy({ $0 }) else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,156 @@
+import Testing
+@testable import CamlabCore
+
+/// Winograd F(2×2, 3×3) (`winograd.c`), the path inference takes for 3×3 stride-1 convolutions
+/// with enough channels and tiles: against the Double reference, with the bias, residual and
+/// ReLU in its last write, the same bits on any number of threads, and chosen by a packed weight.
+struct WinogradTests {
+    /// Odd and even output sizes (a last tile half outside), paddings 0–2, channel counts that
+    /// fill no 8-row micro-tile, batches whose tiles cross chunk boundaries mid-row and
+    /// mid-image, one tile row, and a map wider than a block of 16 tiles.
+    static let geometries: [ConvolutionGeometry] = [
+        .init(batch: 3, inChannels: 16, inHeight: 9, inWidth: 11, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        .init(batch: 4, inChannels: 19, inHeight: 8, inWidth: 8, outChannels: 21, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        .init(batch: 5, inChannels: 17, inHeight: 7, inWidth: 6, outChannels: 24, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2),
+        .init(batch: 1, inChannels: 16, inHeight: 3, inWidth: 70, outChannels: 18, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        .init(batch: 1, inChannels: 24, inHeight: 40, inWidth: 37, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        .init(batch: 40, inChannels: 64, inHeight: 7, inWidth: 7, outChannels: 40, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    ]
+
+    /// Winograd's sums are not the direct ones: each output is Aᵀ[Σ_c U_c ⊙ V_c]A, whose terms
+    /// pair every tap of g_c with every pixel of the tile's 4×4 patch d_c, each pair weighted by
+    /// at most 4 (the largest Σ_i |A_ri G_ia B_pi| is 2, squared for two axes). So its rounding
+    /// error is at most about 4 · 2(C + 8)·eps · Σ_c ‖g_c‖₁ ‖d_c‖₁: C for the products' sum, 8 for
+    /// the transforms' additions.
+    static func bound(_ data: ConvolutionData) -> [Double] {
+        let g = data.g
+        var bound = [Double](repeating: 0, count: data.outputCount)
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                for ho in 0..<g.outHeight {
+                    for wo in 0..<g.outWidth {
+                        var sum = 0.0
+                        for c in 0..<g.inChannels {
+                            let weight = (0..<9).map { Double(abs(data.w[(o * g.inChannels + c) * 9 + $0])) }.reduce(0, +)
+                            var patch = 0.0
+                            for dy in 0..<4 {
+                                for dx in 0..<4 {
+                                    let (y, x) = (ho / 2 * 2 + dy - g.padding, wo / 2 * 2 + dx - g.padding)
+                                    guard y >= 0, y < g.inHeight, x >= 0, x < g.inWidth else { continue }
+                                    patch += Double(abs(data.x[((n * g.inChannels + c) * g.inHeight + y) * g.inWidth + x]))
+                                }
+                            }
+                            sum += weight * patch
+                        }
+                        bound[((n * g.outChannels + o) * g.outHeight + ho) * g.outWidth + wo] =
+                            4 * 2 * Double(g.inChannels + 8) * eps * sum + 1e-30
+                    }
+                }
+            }
+        }
+        return bound
+    }
+
+    static func winograd(_ data: ConvolutionData, bias: [Float]? = nil, residual: [Float]? = nil,
+                         relu: Bool = false) -> [Float] {
+        let g = data.g
+        var packed = [Float](repeating: .nan, count: Kernels.winogradWeightCount(outChannels: g.outChannels, inChannels: g.inChannels))
+        Kernels.packWinogradWeights(data.w, outChannels: g.outChannels, inChannels: g.inChannels, into: &packed)
+        var y = [Float](repeating: .nan, count: data.outputCount)
+        let none: [Float] = []
+        (bias ?? none).withUnsafeBufferPointer { b in
+            (residual ?? none).withUnsafeBufferPointer { r in
+                Kernels.winogradConvolution(input: data.x, packed: packed, output: &y, geometry: g,
+                                            bias: bias == nil ? nil : b.baseAddress,
+                                            residual: residual == nil ? nil : r.baseAddress, relu: relu)
+            }
+        }
+        return y
+    }
+
+    @Test(arguments: geometries)
+    func matchesTheReference(g: ConvolutionGeometry) {
+        #expect(g.runsWinograd)
+        let data = ConvolutionData(g)
+        let fast = Self.winograd(data)
+        let reference = data.forward(data.x, data.w, reference: true)
+        let bound = Self.bound(data)
+        let worst = zip(zip(fast, reference), bound).map { Double(abs($0.0 - $0.1)) / $1 }.max() ?? .nan
+        #expect(worst <= 1, "worst error \(worst) of the bound")
+        // Not vacuous: the bound is far below most values, so a wrong sum could not pass.
+        #expect(zip(reference, bound).filter { Double(abs($0)) > 10 * $1 }.count > reference.count / 2)
+    }
+
+    /// (y + bias) + residual, then the ReLU, exactly as the direct kernels' last write does it.
+    @Test(arguments: [geometries[0], geometries[5]])
+    func fusesTheBiasTheResidualAndTheReLU(g: ConvolutionGeometry) {
+        let data = ConvolutionData(g)
+        let bias = randomValues(g.outChannels, seed: 21), residual = randomValues(data.outputCount, seed: 22)
+        let plain = Self.winograd(data)
+        let expected = plain.indices.map { index -> Float in
+            let value = (plain[index] + bias[index / g.outPixels % g.outChannels]) + residual[index]
+            return value > 0 ? value : 0
+        }
+        #expect(Self.winograd(data, bias: bias, residual: residual, relu: true) == expected)
+        #expect(expected.contains(0) && expected.contains { $0 > 0 })
+    }
+
+    /// Each phase splits channels or ξ over the cores, never a sum: one thread gives the same bits.
+    @Test func givesTheSameBitsOnOneThread() {
+        let data = ConvolutionData(Self.geometries[5])
+        let parallel = Self.winograd(data)
+        #expect(Kernels.workerCount > 1 || Kernels.processorCount == 1)
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 2)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        Kernels.concurrentPerform(iterations: 2) { index in
+            #expect(Kernels.workerCount == 1)
+            results[index] = Self.winograd(data)
+        }
+        #expect(results[0] == parallel && results[1] == parallel)
+    }
+
+    /// A packed weight runs Winograd in a scoring pass (`allowingWinograd`) where the geometry
+    /// allows it, and the direct kernels otherwise: outside one, or with too few tiles, too few
+    /// channels, stride 2.
+    @Test func aPackedWeightChoosesWinogradInAScoringPassWhenTheGeometryAllows() {
+        let g = Self.geometries[4]
+        let data = ConvolutionData(g)
+        let x = Tensor(shape: [g.batch, g.inChannels, g.inHeight, g.inWidth], scalars: data.x)
+        let w = Tensor(shape: [g.outChannels, g.inChannels, 3, 3], scalars: data.w)
+        let packed = PackedConvolutionWeight(weight: w, stride: 1, padding: 1, dilation: 1, groups: 1)
+        let viaPacked = Kernels.allowingWinograd { withoutGradient { x.conv2d(weight: w, padding: 1, packed: packed) } }
+        #expect(viaPacked.scalars == Self.winograd(data))
+        let direct = withoutGradient { x.conv2d(weight: w, padding: 1) }
+        #expect(withoutGradient { x.conv2d(weight: w, padding: 1, packed: packed) }.scalars == direct.scalars)
+        #expect(direct.scalars != viaPacked.scalars) // a different sum…
+        let bound = Self.bound(data)
+        #expect(zip(zip(direct.scalars, viaPacked.scalars), bound).allSatisfy { Double(abs($0.0 - $0.1)) <= 2 * $1 }) // …as close
+
+        let oneTile = ConvolutionGeometry(batch: 1, inChannels: 16, inHeight: 2, inWidth: 2, outChannels: 16,
+                                          kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        #expect(oneTile.winogradTiles == 1 && !oneTile.runsWinograd)
+        var narrow = g
+        narrow.inChannels = 8
+        #expect(!narrow.runsWinograd)
+        var strided = g
+        strided.stride = 2
+        #expect(!strided.runsWinograd)
+    }
+
+    /// Where a direct sum overflows to +∞, Winograd's differences of infinities would give NaN
+    /// (and a ReLU would turn it into 0, hiding the overflow): such a convolution is computed
+    /// directly instead, and gives the direct kernels' bits.
+    @Test func anOverflowingSumIsComputedDirectly() {
+        let g = Self.geometries[0]
+        let data = ConvolutionData(g)
+        let huge = data.x.map { abs($0) * 3e38 }, w = data.w.map { abs($0) + 1 }
+        let x = Tensor(shape: [g.batch, g.inChannels, g.inHeight, g.inWidth], scalars: huge)
+        let weight = Tensor(shape: [g.outChannels, g.inChannels, 3, 3], scalars: w)
+        let packed = PackedConvolutionWeight(weight: weight, stride: 1, padding: 1, dilation: 1, groups: 1)
+        let scored = Kernels.allowingWinograd { withoutGradient { x.conv2dReLU(weight: weight, padding: 1, packed: packed) } }
+        let direct = withoutGradient { x.conv2dReLU(weight: weight, padding: 1) }
+        #expect(scored.scalars == direct.scalars)
+        #expect(direct.scalars.contains(.infinity) && !direct.scalars.contains { $0.isNaN })
+    }
+}
