@@ -19,8 +19,8 @@
 // (a few units in the last place), and its bits do not depend on the number of threads.
 //
 // Tiles are numbered across images and rows, p = (n·tiles_high + ty)·tiles_wide + tx, and a
-// caller transforms a chunk of consecutive tiles at a time; these functions handle one row
-// segment of tiles of one image.
+// caller transforms a chunk of consecutive tiles at a time; these functions handle the chunk's
+// tiles of one image, tile row by tile row.
 
 #include "CamlabKernels.h"
 
