@@ -15,6 +15,9 @@ struct WinogradTests {
         .init(batch: 1, inChannels: 16, inHeight: 3, inWidth: 70, outChannels: 18, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         .init(batch: 1, inChannels: 24, inHeight: 40, inWidth: 37, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         .init(batch: 40, inChannels: 64, inHeight: 7, inWidth: 7, outChannels: 40, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        // One tile wide: outputs 2 and 1 columns wide.
+        .init(batch: 2, inChannels: 16, inHeight: 40, inWidth: 2, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        .init(batch: 3, inChannels: 16, inHeight: 30, inWidth: 3, outChannels: 17, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
     ]
 
     /// Winograd's sums are not the direct ones: each output is Aᵀ[Σ_c U_c ⊙ V_c]A, whose terms
@@ -139,8 +142,9 @@ struct WinogradTests {
     }
 
     /// Where a direct sum overflows to +∞, Winograd's differences of infinities would give NaN
-    /// (and a ReLU would turn it into 0, hiding the overflow): such a convolution is computed
-    /// directly instead, and gives the direct kernels' bits.
+    /// (and a ReLU would turn it into 0, hiding the overflow), and a NaN in the input would spread
+    /// over its whole tile: such a convolution is computed directly instead, and gives the direct
+    /// kernels' bits.
     @Test func anOverflowingSumIsComputedDirectly() {
         let g = Self.geometries[0]
         let data = ConvolutionData(g)
@@ -152,5 +156,13 @@ struct WinogradTests {
         let direct = withoutGradient { x.conv2dReLU(weight: weight, padding: 1) }
         #expect(scored.scalars == direct.scalars)
         #expect(direct.scalars.contains(.infinity) && !direct.scalars.contains { $0.isNaN })
+        // A NaN in the input likewise: the direct kernels' NaNs, in their places.
+        var withNaN = data.x
+        withNaN[withNaN.count / 2] = .nan
+        let nanInput = Tensor(shape: x.shape, scalars: withNaN)
+        let nanScored = Kernels.allowingWinograd { withoutGradient { nanInput.conv2d(weight: weight, padding: 1, packed: packed) } }
+        let nanDirect = withoutGradient { nanInput.conv2d(weight: weight, padding: 1) }
+        #expect(nanScored.scalars.map(\.bitPattern) == nanDirect.scalars.map(\.bitPattern))
+        #expect(nanDirect.scalars.contains { $0.isNaN } && nanDirect.scalars.contains { !$0.isNaN })
     }
 }
