@@ -38,6 +38,7 @@
 // As in sgemm.c, only the micro-kernels carry target attributes, chosen at run time.
 
 #include "CamlabKernels.h"
+#include "finish.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -408,19 +409,7 @@ static const convolution_kernels *kernels(void) {
 
 void camlab_conv_finish(const float *source, float b, const float *residual, bool relu, float *target,
                         long count) {
-    if (residual) {
-        for (long p = 0; p < count; p++) {
-            const float value = (source[p] + b) + residual[p];
-            target[p] = !relu || value > 0 ? value : 0;
-        }
-    } else if (relu) {
-        for (long p = 0; p < count; p++) {
-            const float value = source[p] + b;
-            target[p] = value > 0 ? value : 0;
-        }
-    } else {
-        for (long p = 0; p < count; p++) target[p] = source[p] + b;
-    }
+    finish_row(source, b, residual, relu, target, count);
 }
 
 void camlab_conv_direct(const float *padded, long in_channels, long padded_height, long padded_width,
@@ -489,7 +478,7 @@ void camlab_conv_direct(const float *padded, long in_channels, long padded_heigh
                     const long o = block * BLOCK + r;
                     const float b = bias ? bias[o] : 0.0f;
                     const long at = (o * out_height + ho) * out_width + wo;
-                    camlab_conv_finish(tile + r * MAX_TILE + (t - t0), b, residual ? residual + at : NULL, relu,
+                    finish_row(tile + r * MAX_TILE + (t - t0), b, residual ? residual + at : NULL, relu,
                                output + at, valid);
                 }
                 t += run;

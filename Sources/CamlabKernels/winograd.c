@@ -23,6 +23,7 @@
 // tiles of one image, tile row by tile row.
 
 #include "CamlabKernels.h"
+#include "finish.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -183,16 +184,11 @@ __attribute__((always_inline)) static inline bool output_body(
                 store16(rows[1] + 2 * t, LOW(y10, y11));
                 store16(rows[1] + 2 * t + LANES, HIGH(y10, y11));
             }
-            // The last write, as camlab_conv_finish (and Tensor.relu) computes it.
+            // The last write, inlined for this target.
             const long x0 = 2 * first, count = (2 * end < out_width ? 2 * end : out_width) - x0;
             for (int r = 0; r < 2 && 2 * ty + r < out_height; r++) {
                 const long at = k * plane + (2 * ty + r) * out_width + x0;
-                const float *source = rows[r], *add = residual ? residual + at : NULL;
-                float *target = output + at;
-                for (long x = 0; x < count; x++) {
-                    const float value = add ? (source[x] + b) + add[x] : source[x] + b;
-                    target[x] = !relu || value > 0 ? value : 0;
-                }
+                finish_row(rows[r], b, residual ? residual + at : NULL, relu, output + at, count);
             }
         }
     }

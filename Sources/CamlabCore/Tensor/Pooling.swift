@@ -180,7 +180,7 @@ extension Tensor {
                             var ox = 0
                             while ox + 4 <= outWidth {
                                 var m = UnsafeRawPointer(rows + first * outWidth + ox).loadUnaligned(as: SIMD4<Float>.self)
-                                for y in (first + 1)...Swift.max(first + 1, last) where y <= last {
+                                for y in Swift.stride(from: first + 1, through: last, by: 1) {
                                     m = Tensor.larger(m, UnsafeRawPointer(rows + y * outWidth + ox).loadUnaligned(as: SIMD4<Float>.self))
                                 }
                                 UnsafeMutableRawPointer(target + ox).storeBytes(of: m, as: SIMD4<Float>.self)
@@ -188,7 +188,7 @@ extension Tensor {
                             }
                             while ox < outWidth {
                                 var m = rows[first * outWidth + ox]
-                                for y in (first + 1)...Swift.max(first + 1, last) where y <= last {
+                                for y in Swift.stride(from: first + 1, through: last, by: 1) {
                                     m = Tensor.larger(m, rows[y * outWidth + ox])
                                 }
                                 target[ox] = m
