@@ -20,6 +20,11 @@ struct WinogradTests {
         .init(batch: 3, inChannels: 16, inHeight: 30, inWidth: 3, outChannels: 17, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
     ]
 
+    /// A geometry the Tensor path runs as Winograd on every kernel path: channels enough for the
+    /// products to pay, 32 tiles.
+    static let scoring = ConvolutionGeometry(batch: 2, inChannels: 64, inHeight: 8, inWidth: 8, outChannels: 64,
+                                             kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+
     /// Winograd's sums are not the direct ones: each output is Aᵀ[Σ_c U_c ⊙ V_c]A, whose terms
     /// pair every tap of g_c with every pixel of the tile's 4×4 patch d_c, each pair weighted by
     /// at most 4 (the largest Σ_i |A_ri G_ia B_pi| is 2, squared for two axes). So its rounding
@@ -73,7 +78,7 @@ struct WinogradTests {
 
     @Test(arguments: geometries)
     func matchesTheReference(g: ConvolutionGeometry) {
-        #expect(g.runsWinograd)
+        #expect(g.isWinogradShape)
         let data = ConvolutionData(g)
         let fast = Self.winograd(data)
         let reference = data.forward(data.x, data.w, reference: true)
@@ -115,9 +120,10 @@ struct WinogradTests {
 
     /// A packed weight runs Winograd in a scoring pass (`allowingWinograd`) where the geometry
     /// allows it, and the direct kernels otherwise: outside one, or with too few tiles, too few
-    /// channels, stride 2.
+    /// channels for the products to outweigh the transforms (tiny32's 16→32 and 32→64), stride 2.
     @Test func aPackedWeightChoosesWinogradInAScoringPassWhenTheGeometryAllows() {
-        let g = Self.geometries[4]
+        let g = Self.scoring
+        #expect(g.runsWinograd)
         let data = ConvolutionData(g)
         let x = Tensor(shape: [g.batch, g.inChannels, g.inHeight, g.inWidth], scalars: data.x)
         let w = Tensor(shape: [g.outChannels, g.inChannels, 3, 3], scalars: data.w)
@@ -136,6 +142,14 @@ struct WinogradTests {
         var narrow = g
         narrow.inChannels = 8
         #expect(!narrow.runsWinograd)
+        for (c, k) in [(16, 32), (32, 64), (48, 48)] {
+            var thin = g
+            (thin.inChannels, thin.outChannels, thin.batch) = (c, k, 64)
+            #expect(thin.isWinogradShape && !thin.runsWinograd, "\(c)→\(k)")
+        }
+        var wide = g
+        (wide.inChannels, wide.outChannels) = (48, 96)
+        #expect(wide.runsWinograd)
         var strided = g
         strided.stride = 2
         #expect(!strided.runsWinograd)
@@ -146,7 +160,8 @@ struct WinogradTests {
     /// over its whole tile: such a convolution is computed directly instead, and gives the direct
     /// kernels' bits.
     @Test func anOverflowingSumIsComputedDirectly() {
-        let g = Self.geometries[0]
+        let g = Self.scoring
+        #expect(g.runsWinograd)
         let data = ConvolutionData(g)
         let huge = data.x.map { abs($0) * 3e38 }, w = data.w.map { abs($0) + 1 }
         let x = Tensor(shape: [g.batch, g.inChannels, g.inHeight, g.inWidth], scalars: huge)

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import CamlabCore
+import CamlabData
+import CamlabImaging
 import CamlabNN
 @testable import CamlabMethods
 
@@ -71,6 +74,28 @@ struct TorchvisionReferenceTests {
 
     @Test func everyMethodIsCovered() {
         #expect(Set(Self.cases.map(\.method)) == PytorchGradCamReference.libraryMethods)
+    }
+
+    /// Predictions run the class scores with Winograd allowed (`Network.classScores`): its
+    /// convolutions ran (the bits differ from the direct forward's), and the logits still agree
+    /// with PyTorch's ten times closer than the explanation cases require, with the same class.
+    @Test(arguments: ["resnet18", "resnet50", "vgg11_bn"])
+    func predictionsAgreeWithPyTorch(model: String) throws {
+        let reference = Self.references[model]!
+        var images = Set<String>()
+        for expected in reference.cases where images.insert(expected.image).inserted {
+            let want = try #require(expected.values("logits"))
+            let image = try PNGFile.readRGB(at: Self.folder.appendingPathComponent(expected.image).path)
+            let pixels = image.tensor(height: image.height, width: image.width)
+            let prediction = try Prediction.predictions(of: reference.network, for: pixels)[0]
+            let direct = withoutGradient { reference.network(reference.network.normalized(pixels)) }.scalars
+            #expect(prediction.logits != direct, "\(model) \(expected.image): Winograd did not run")
+            let scale = want.map(Swift.abs).max()!
+            let worst = zip(prediction.logits, want).map { Swift.abs(Double($0) - $1) }.max()!
+            #expect(worst <= 1e-4 * scale, "\(model) \(expected.image): logits differ by \(worst) of \(scale)")
+            #expect(prediction.classIndex == want.indices.max { want[$0] < want[$1] }!)
+        }
+        #expect(!images.isEmpty)
     }
 
     @Test(arguments: cases)

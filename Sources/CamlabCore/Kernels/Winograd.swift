@@ -19,12 +19,20 @@ extension ConvolutionGeometry {
     /// 2×2 output tiles of the whole batch.
     public var winogradTiles: Int { batch * ((outHeight + 1) / 2) * ((outWidth + 1) / 2) }
 
-    /// A 3×3 stride-1 convolution with enough channels and tiles for its 16 products to run well
-    /// (with fewer, each product is too thin for the SGEMM's micro-tile and the direct kernels are
-    /// faster). Only inference takes this path: its weights are transformed once.
-    public var runsWinograd: Bool {
+    /// A convolution `winogradConvolution` computes: 3×3, stride 1, no dilation, one group.
+    public var isWinogradShape: Bool {
         kernelHeight == 3 && kernelWidth == 3 && stride == 1 && dilation == 1 && groups == 1
-            && inChannels >= 16 && outChannels >= 16 && winogradTiles >= Kernels.winogradMinimumTiles
+    }
+
+    /// A Winograd shape on which Winograd is the faster path: enough tiles for the products' width
+    /// (with fewer, each product is too thin for the SGEMM's micro-tile), and channels enough for
+    /// the 16 products, C·K per tile, to outweigh the transforms, C + K per tile: C·K/(C + K) ≥ 32.
+    /// Measured (BENCHMARKS.md), C = K = 64 runs 1.5–1.8 times as fast as the direct kernels, and
+    /// tiny32's 16→32 and 32→64 run 0.5–0.85 times as fast. Only inference takes this path: its
+    /// weights are transformed once.
+    public var runsWinograd: Bool {
+        isWinogradShape && inChannels * outChannels >= 32 * (inChannels + outChannels)
+            && winogradTiles >= Kernels.winogradMinimumTiles
     }
 }
 
@@ -63,15 +71,15 @@ extension Kernels {
         camlab_winograd_pack_weights(weight, outChannels, inChannels, packed)
     }
 
-    /// y = conv2d(x, w) (+ bias) (+ residual), then max(0, ·) when `relu`, for a geometry that
-    /// `runsWinograd`, with w transformed by `packWinogradWeights`. Overwrites output. Each phase
+    /// y = conv2d(x, w) (+ bias) (+ residual), then max(0, ·) when `relu`, for a geometry of
+    /// `isWinogradShape` (the Tensor path takes only those that `runsWinograd`), with w transformed by `packWinogradWeights`. Overwrites output. Each phase
     /// of a chunk (input transform, products, output transform) splits its channels or its ξ over
     /// the cores, so the sums are the same on any number of them. False, with the output
     /// unfinished, when a sum was not finite: the caller computes it directly instead.
     static func winogradConvolution(input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {
-        precondition(g.runsWinograd, "winogradConvolution: \(g) is not a 3×3 stride-1 convolution with enough tiles")
+        precondition(g.isWinogradShape, "winogradConvolution: \(g) is not a 3×3 stride-1 convolution of one group")
         let (tilesHigh, tilesWide) = ((g.outHeight + 1) / 2, (g.outWidth + 1) / 2)
         let (channels, outChannels, total) = (g.inChannels, g.outChannels, g.winogradTiles)
         var tileRows = 0, columns = 0

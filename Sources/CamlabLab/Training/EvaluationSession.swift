@@ -44,7 +44,7 @@ public enum EvaluationSession {
         return try imagePaths.flatMap { path in
             let input = try ModelInput(imagePaths: [path], network: network, preprocessing: preprocessing)
             input.notes.forEach(printError)
-            let logits = withoutGradient { network(input.batch) }
+            let logits = network.classScores(input.batch)
             return zip([path], try Prediction.predictions(fromLogits: logits, classes: network.classes)).map { ($0, $1) }
         }
     }

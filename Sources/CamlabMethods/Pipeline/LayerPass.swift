@@ -74,7 +74,7 @@ public final class LayerPass {
         // Only class scores come out of these passes, each compared with the others (softmax), not
         // with the unmasked pass's: Winograd's convolutions may run them. (Ablation-CAM's scores are
         // differences from the unablated score, computed directly, so they stay direct too.)
-        return targetValues(Kernels.allowingWinograd { withoutGradient { network(inputs) } }, image: n)
+        return targetValues(network.classScores(inputs), image: n)
     }
 
     private func targetValues(_ output: Tensor, image n: Int) -> [Float] {

@@ -172,6 +172,15 @@ public final class Network {
         program.run(input, context: .evaluation)[program.output]!
     }
 
+    /// The class scores of an already normalized batch, for what only compares scores: predictions,
+    /// evaluations, Score-CAM's masked images. Run without gradients, with Winograd allowed for the
+    /// 3×3 convolutions that run faster so (`Kernels.allowingWinograd`): its rounding is relative
+    /// to a tile's whole input patch, harmless in a score but not in an activation a method
+    /// explains, which is why the explained passes (and `callAsFunction`) run directly.
+    public func classScores(_ input: Tensor) -> Tensor {
+        Kernels.allowingWinograd { withoutGradient { self(input) } }
+    }
+
     /// Runs the network in evaluation and keeps the values of the given slots (and the output).
     public func run(_ input: Tensor, keeping slots: Set<Int>) -> [Int: Tensor] {
         program.run(input, keeping: slots, context: .evaluation)

@@ -19,7 +19,7 @@ public struct Evaluation: Equatable, Sendable {
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let (images, labels) = data.batch(start..<min(data.count, start + batchSize))
-            let logits = withoutGradient { network(network.normalized(images)) }
+            let logits = network.classScores(network.normalized(images))
             try NonFiniteOutput.check(logits)
             let predictions = logits.argmaxAlongLastAxis()
             for (label, prediction) in zip(labels, predictions) { confusion[label][prediction] += 1 }
@@ -43,7 +43,7 @@ public struct Prediction: Equatable, Sendable {
 
     /// Classifies each image of a batch `[N, C, H, W]` (values in [0, 1], not normalized).
     public static func predictions(of network: Network, for images: Tensor) throws -> [Prediction] {
-        try predictions(fromLogits: withoutGradient { network(network.normalized(images)) }, classes: network.classes)
+        try predictions(fromLogits: network.classScores(network.normalized(images)), classes: network.classes)
     }
 
     /// The predictions that logits `[N, classes]` make; logits or probabilities that are not
