@@ -2,7 +2,8 @@ import CamlabKernels
 import Dispatch
 import Foundation
 
-// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of scoring passes (winograd.c has the
+// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of scoring passes — predictions,
+// evaluations, Score-CAM's masked images: `Network.classScores` (winograd.c has the
 // maths): per chunk of tiles, the input transform V, 16 products M_ξ = U_ξ · V_ξ on the SGEMM with
 // the weights U packed once, and the output transform with the bias, residual and ReLU in its
 // write. A tile is 2×2 outputs; tiles run across the images of the batch so that a small map (a
@@ -42,7 +43,7 @@ extension Kernels {
 
     /// Runs `body` with Winograd F(2×2, 3×3) allowed for the inference convolutions it runs that
     /// `runsWinograd` (with a packed weight): for forward passes whose only results are class
-    /// scores compared with one another, as Score-CAM's masked images.
+    /// scores (`Network.classScores`).
     public static func allowingWinograd<R>(_ body: () throws -> R) rethrows -> R {
         try $winogradAllowed.withValue(true, operation: body)
     }

@@ -132,6 +132,7 @@ struct PredictCommand: Command {
         let network = try lab.network()
         let image = try lab.image()
         let input = try image.modelInput(for: network).batch
+        // Directly, not `network.classScores`: these are the y^c that `check` and the methods use.
         let logits = withoutGradient { network(input) }.scalars
         let probabilities = Tensor(logits).softmax(alongAxis: 0).scalars
         let best = logits.indices.max { logits[$0] < logits[$1] } ?? 0
