@@ -261,14 +261,8 @@ extension Kernels {
                                      _ body: (_ group: Int, _ parallelGEMM: Bool, _ worker: Int) -> Void) {
         guard g.groups > 1 else { return body(0, parallelGEMM, worker) }
         let workers = parallelGEMM ? groupWorkerCount(for: g) : 1
-        if workers == 1 {
-            for group in 0..<g.groups { body(group, false, worker) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: workers) { groupWorker in
-            for group in (g.groups * groupWorker / workers)..<(g.groups * (groupWorker + 1) / workers) {
-                body(group, false, groupWorker)
-            }
+        ParallelLoops.forEachChunk(of: g.groups, workers: workers) { groupWorker, groups in
+            for group in groups { body(group, false, workers == 1 ? worker : groupWorker) }
         }
     }
 
@@ -397,29 +391,15 @@ extension Kernels {
                                    output + n * outputImageSize + group * groupOutChannels * outPlane)
             }
         }
-        if workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let padded = scratch.buffer(of: worker)
-                for n in (batch * worker / workers)..<(batch * (worker + 1) / workers) {
-                    camlab_conv_pad(images + n * channels * height * width, channels, height, width,
-                                    padding.0, padding.1, stride, padded)
-                    convolve(n, padded: padded, units: 0..<units)
-                }
-            }
-            return
-        }
+        // A single image splits its units instead, when they are worth a thread each.
         let flops = 2 * outputImageSize * groupChannels * kh * kw
-        let splits = flops >= parallelThreshold ? min(units, workerCount) : 1
-        for n in 0..<batch {
-            let padded = scratch.buffer(of: 0)
-            camlab_conv_pad(images + n * channels * height * width, channels, height, width,
-                            padding.0, padding.1, stride, padded)
-            if splits == 1 {
-                convolve(n, padded: padded, units: 0..<units)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: splits) { split in
-                    convolve(n, padded: padded, units: (units * split / splits)..<(units * (split + 1) / splits))
-                }
+        let splits = workers == 1 && flops >= parallelThreshold ? workerCount : 1
+        ParallelLoops.forEachChunk(of: batch, workers: workers) { worker, range in
+            let padded = scratch.buffer(of: worker)
+            for n in range {
+                camlab_conv_pad(images + n * channels * height * width, channels, height, width,
+                                padding.0, padding.1, stride, padded)
+                ParallelLoops.forEachChunk(of: units, workers: splits) { _, part in convolve(n, padded: padded, units: part) }
             }
         }
     }
@@ -499,13 +479,8 @@ extension Kernels {
         _ body: (_ worker: Int, _ images: Range<Int>, _ parallelGEMM: Bool) -> Void
     ) {
         guard g.batch > 0 else { return }
-        let workers = workerCount(for: g)
-        if workers == 1 {
-            body(0, 0..<g.batch, g.batch == 1)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                body(worker, (g.batch * worker / workers)..<(g.batch * (worker + 1) / workers), false)
-            }
+        ParallelLoops.forEachChunk(of: g.batch, workers: workerCount(for: g)) { worker, images in
+            body(worker, images, g.batch == 1)
         }
     }
 

@@ -1,10 +1,11 @@
 import Dispatch
 
-/// Splitting large element-wise loops over the cores.
+/// Splitting loops over the cores: large element-wise loops, and the kernels' images, groups,
+/// channels and Winograd's ξ.
 ///
 /// Work is cut into one contiguous chunk per core, always the same way for the same size, so
-/// results never depend on timing (element-wise loops write disjoint outputs; nothing is summed
-/// across chunks).
+/// results never depend on timing (the chunks write disjoint outputs; nothing is summed across
+/// chunks).
 enum ParallelLoops {
     /// Below this many elements a loop stays on the calling thread: waking another thread costs
     /// a few microseconds, as much as a pass over this many floats.
@@ -14,14 +15,18 @@ enum ParallelLoops {
     /// `count · weight` (elements touched) is large.
     @inline(__always)
     static func forEachChunk(of count: Int, weight: Int = 1, _ body: (Range<Int>) -> Void) {
-        let workers = Kernels.workerCount
-        if workers == 1 || count < 2 || count * weight < threshold {
-            body(0..<count)
-            return
-        }
+        forEachChunk(of: count, workers: count * weight < threshold ? 1 : Kernels.workerCount) { _, chunk in body(chunk) }
+    }
+
+    /// Calls `body(worker, chunk)` on `min(workers, count)` contiguous chunks of `0..<count` (one,
+    /// perhaps empty, when that is at most 1), concurrently when there are several; chunk i is
+    /// always the same range, and `worker` = i picks a buffer of its own.
+    @inline(__always)
+    static func forEachChunk(of count: Int, workers: Int, _ body: (_ worker: Int, _ chunk: Range<Int>) -> Void) {
         let chunks = min(workers, count)
+        guard chunks > 1 else { return body(0, 0..<count) }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+            body(chunk, (count * chunk / chunks)..<(count * (chunk + 1) / chunks))
         }
     }
 

@@ -111,13 +111,7 @@ extension Kernels {
             }
         }
         func split(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
-            if workers == 1 {
-                body(0, 0..<count)
-            } else {
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    body(worker, (count * worker / workers)..<(count * (worker + 1) / workers))
-                }
-            }
+            ParallelLoops.forEachChunk(of: count, workers: workers, body)
         }
         for first in stride(from: 0, to: total, by: chunk) {
             let end = min(total, first + chunk), count = end - first
