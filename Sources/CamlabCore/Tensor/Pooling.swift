@@ -115,8 +115,8 @@ extension Tensor {
     }
 
     /// The window maxima of a max pooling whose windows stay inside the input, without the
-    /// winners' positions. A larger value or
-    /// a NaN replaces the running maximum, as in `keepLarger`, so the values are the same.
+    /// winners' positions. A larger value or a NaN replaces the running maximum, as in
+    /// `keepLarger`, so the values are the same.
     private func maxima(in w: PoolingWindow) -> [Float] {
         let (outHeight, outWidth) = (w.outHeight, w.outWidth)
         return [Float](unsafeUninitializedCapacity: w.planes * outHeight * outWidth) { out, initialized in
