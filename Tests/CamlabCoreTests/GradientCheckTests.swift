@@ -135,6 +135,28 @@ struct GradientCheckTests {
         }
     }
 
+    /// relu(conv(x, w) + b) is one recorded operation. Its inputs are drawn until every
+    /// pre-activation is clear of the ReLU's kink by more than a finite-difference step can move it.
+    @Test func rectifiedConvolution() throws {
+        let (x, w, b) = try #require((0..<100).lazy.map { (seed: UInt64) in
+            (self.input([1, 2, 4, 4], seed: 200 + seed), self.input([3, 2, 3, 3], seed: 300 + seed),
+             self.input([3], seed: 400 + seed))
+        }.first { x, w, b in
+            withoutGradient { x.conv2d(weight: w, bias: b, padding: 1) }.scalars.allSatisfy { Swift.abs($0) > 0.08 }
+        })
+        let y = x.requiringGradient().conv2dReLU(weight: w, bias: b, padding: 1)
+        #expect(y.operation?.kind == .rectifiedConv2d && y.scalars.contains(0))
+        check("conv2d + ReLU", [x, w, b]) { $0[0].conv2dReLU(weight: $0[1], bias: $0[2], padding: 1) }
+        // A replaced ReLU rule (guided backprop's) applies inside the fused operation too.
+        let guided = DerivativeRules.standard.replacing(.relu) { inputs, _, g in
+            [g * inputs[0].isGreater(than: 0) * g.isGreater(than: 0)]
+        }
+        let seed = input(y.shape, seed: 7)
+        let (a, c) = (x.requiringGradient(), x.requiringGradient())
+        #expect(gradient(of: a.conv2dReLU(weight: w, bias: b, padding: 1), withRespectTo: a, seed: seed, rules: guided).scalars
+                == gradient(of: c.conv2d(weight: w, bias: b, padding: 1).relu(), withRespectTo: c, seed: seed, rules: guided).scalars)
+    }
+
     @Test func groupedAndDilatedConvolutions() {
         let x = input([2, 4, 6, 5], seed: 40), b = input([6], seed: 42)
         check("conv2d groups 2, stride 1 (direct kernels per group)", [x, input([6, 2, 3, 3], seed: 41), b]) {

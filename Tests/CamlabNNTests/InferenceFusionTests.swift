@@ -21,7 +21,8 @@ struct InferenceFusionTests {
         #expect(blocks.count == 3)
         let slots = Set(try blocks.map { try network.outputSlot(of: $0) })
         let fused = withoutGradient { program.run(x, keeping: slots) }
-        // Recording from the input turns every fusion off: the graph the derivative rules know.
+        // Recording from the input turns every fusion with a BatchNorm off (all of them here):
+        // the graph the derivative rules know.
         let graph = program.run(x.requiringGradient(), keeping: slots)
         for slot in slots.union([program.output]) {
             let (a, b) = (fused[slot]!.scalars, graph[slot]!.scalars)

@@ -189,13 +189,23 @@ struct LessonRecipeTests {
 }
 
 /// The network runs a convolution and its ReLU as one step; the result is that of the modules one
-/// by one, with and without recording.
+/// by one, with and without recording, and so are its gradients.
 @Test func runningTheNetworkEqualsRunningItsModulesOneByOne() throws {
     let network = try tinyNetwork()
     let input = brightnessData(count: 4).images
     let layerByLayer = network.leaves.reduce(input) { activation, layer in layer.apply(activation, .evaluation) }
     #expect(network(input).scalars == layerByLayer.scalars)
     #expect(withoutGradient { network(input) }.scalars == layerByLayer.scalars)
+    // Recorded, the convolution and its ReLU are one operation of the graph.
+    let x = input.requiringGradient()
+    let (fused, separate) = (network(x), network.leaves.reduce(x) { activation, layer in layer.apply(activation, .evaluation) })
+    func kinds(_ t: Tensor) -> [CamlabCore.Operation.Kind] { (t.operation.map { [$0.kind] } ?? []) + t.inputs.flatMap(kinds) }
+    #expect(kinds(fused).contains(.rectifiedConv2d) && !kinds(fused).contains(.relu))
+    #expect(!kinds(separate).contains(.rectifiedConv2d) && kinds(separate).contains(.relu))
+    let targets = [x] + network.parameters.map(\.tensor)
+    let seed = Tensor(shape: fused.shape, scalars: (0..<fused.count).map { Float($0 % 3) - 0.7 })
+    #expect(gradients(of: fused, withRespectTo: targets, seed: seed).map(\.scalars)
+            == gradients(of: separate, withRespectTo: targets, seed: seed).map(\.scalars))
     // Replacing the first module's output re-runs only what follows it.
     let first = network.leaves[0].path
     let convolved = network.leaves[0].apply(input, .evaluation)

@@ -29,6 +29,8 @@ public enum Operation {
     case matmul
     /// PyTorch's conv2d (cross-correlation); inputs (x, w) or (x, w, bias).
     case conv2d(ConvolutionGeometry)
+    /// relu(conv2d(x, w) + b), a ConvNet layer written in one pass; inputs as conv2d's.
+    case rectifiedConv2d(ConvolutionGeometry)
     /// The adjoint of conv2d in its input (transposed convolution); inputs (gy, w).
     case conv2dInputGradient(ConvolutionGeometry)
     /// The adjoint of conv2d in its weight; inputs (x, gy).
@@ -42,7 +44,7 @@ public enum Operation {
     public enum Kind: Hashable, Sendable {
         case add, subtract, multiply, divide, negate, exp, log, sqrt, power, relu, maximum, select
         case sum, max, expand, reshape, permute, slice, pad, concatenate, matmul
-        case conv2d, conv2dInputGradient, conv2dWeightGradient, gather, scatterAdd
+        case conv2d, rectifiedConv2d, conv2dInputGradient, conv2dWeightGradient, gather, scatterAdd
     }
 
     public var kind: Kind {
@@ -69,6 +71,7 @@ public enum Operation {
         case .concatenate: .concatenate
         case .matmul: .matmul
         case .conv2d: .conv2d
+        case .rectifiedConv2d: .rectifiedConv2d
         case .conv2dInputGradient: .conv2dInputGradient
         case .conv2dWeightGradient: .conv2dWeightGradient
         case .gather: .gather

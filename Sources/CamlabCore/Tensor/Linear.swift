@@ -91,8 +91,9 @@ extension Tensor {
     }
 
     /// `conv2d(weight:bias:stride:padding:dilation:groups:adding:).relu()`, the pair a ConvNet
-    /// layer runs; when nothing records gradients, computed in one pass (the bias, the residual
-    /// and the ReLU applied as the output is written).
+    /// layer runs, in one pass (the bias, the residual and the ReLU applied as the output is
+    /// written). Recorded, it is one operation without a residual and the graph of the three
+    /// with one.
     public func conv2dReLU(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                            dilation: Int = 1, groups: Int = 1, adding residual: Tensor? = nil,
                            packed: PackedConvolutionWeight? = nil) -> Tensor {
@@ -131,28 +132,29 @@ extension Tensor {
             precondition(residual.shape == [geometry.batch, geometry.outChannels, geometry.outHeight, geometry.outWidth],
                          "conv2d: residual shape \(residual.shape) is not the output's")
         }
-        guard !recorded else { // the graph the derivative rules know: a convolution, an add, a ReLU
+        let operation: Operation = rectified ? .rectifiedConv2d(geometry) : .conv2d(geometry)
+        guard !recorded || residual == nil else { // the graph the derivative rules know: a convolution, an add, a ReLU
             let convolved = Tensor.convolution(.conv2d(geometry), self, weight, bias: bias)
-            let sum = residual.map { convolved + $0 } ?? convolved
+            let sum = convolved + residual!
             return rectified ? sum.relu() : sum
         }
-        // Nothing will differentiate the result: the residual and the ReLU are applied as the
-        // convolution writes its output, instead of in more passes over new arrays.
-        return Tensor.convolution(.conv2d(geometry), self, weight, bias: bias, residual: residual, relu: rectified,
-                                  packed: packed)
+        // The bias, the residual and the ReLU are applied as the convolution writes its output,
+        // instead of in more passes over new arrays.
+        return Tensor.convolution(operation, self, weight, bias: bias, residual: residual, packed: packed)
     }
 
-    /// Runs one of the three convolution primitives; each is linear in both inputs, and the
-    /// derivatives of each are the other two (see `Derivatives.swift`). conv2d may take a bias,
-    /// added as the output is written, and — when the result is not recorded — a residual to add
-    /// and a ReLU after it.
+    /// Runs one of the three convolution primitives (or conv2d with its ReLU); each is linear in
+    /// both inputs, and the derivatives of each are the other two (see `Derivatives.swift`).
+    /// conv2d may take a bias, added as the output is written, and — when the result is not
+    /// recorded — a residual to add before the ReLU.
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
-                            bias: Tensor? = nil, residual: Tensor? = nil, relu: Bool = false,
+                            bias: Tensor? = nil, residual: Tensor? = nil,
                             packed: PackedConvolutionWeight? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
-        case .conv2d(let g):
+        case .conv2d(let g), .rectifiedConv2d(let g):
+            let relu = operation.kind == .rectifiedConv2d
             outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
             // A packed weight's Winograd layout is made the first time a scoring pass can use it.
             let winograd = Kernels.winogradAllowed && g.runsWinograd ? packed?.winogradValues() : nil
@@ -188,8 +190,7 @@ extension Tensor {
         }
         let result = Tensor(shape: outputShape, scalars: values, operation: operation,
                             inputs: [first, second] + (bias.map { [$0] } ?? []))
-        precondition((!relu && residual == nil) || result.operation == nil,
-                     "convolution: a recorded conv2d cannot fuse its ReLU or a residual")
+        precondition(residual == nil || result.operation == nil, "convolution: a recorded conv2d cannot add a residual")
         return result
     }
 }

@@ -14,18 +14,17 @@ public final class Conv2d: WeightedModule {
     }
 
     public func apply(_ x: Tensor, _ context: RunContext) -> Tensor {
-        // Training changes the weight every step: packing it once would not be once.
-        let packed = context.isTraining || GradientMode.isRecording ? nil : packed(weight)
-        return x.conv2d(weight: weight, bias: bias, stride: spec.stride, padding: spec.padding,
-                        dilation: spec.dilation, groups: spec.groups, packed: packed)
+        fused(x, batchNorm: nil, adding: nil, relu: false, context: context)
     }
 
     /// This convolution with a BatchNorm folded into its weights and bias (w γ/√(σ² + ε) and
-    /// (b − μ) γ/√(σ² + ε) + β), an optional residual added and an optional ReLU, in one pass:
-    /// inference only.
-    func fused(_ x: Tensor, batchNorm: BatchNorm2d?, adding residual: Tensor?, relu: Bool) -> Tensor {
+    /// (b − μ) γ/√(σ² + ε) + β: inference only), an optional residual added and an optional
+    /// ReLU, in one pass.
+    func fused(_ x: Tensor, batchNorm: BatchNorm2d?, adding residual: Tensor?, relu: Bool,
+               context: RunContext) -> Tensor {
         let (w, b) = batchNorm?.folded(into: self) ?? (weight, bias)
-        let packed = packed(w)
+        // Training changes the weight every step: packing it once would not be once.
+        let packed = context.isTraining || GradientMode.isRecording ? nil : packed(w)
         return relu
             ? x.conv2dReLU(weight: w, bias: b, stride: spec.stride, padding: spec.padding, dilation: spec.dilation,
                            groups: spec.groups, adding: residual, packed: packed)

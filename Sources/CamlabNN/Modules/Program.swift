@@ -114,12 +114,15 @@ public struct Program {
             let isPrefix = start.map { instruction.output <= $0 } ?? false
             var covered = index
             func step() -> Tensor {
-                // Inference folds BatchNorm (and the ReLU) into the convolution before it.
-                if !context.isTraining, !GradientMode.isRecording, let fusion = fusions[index],
+                // Inference folds BatchNorm (and the ReLU) into the convolution before it; a
+                // recorded pass, only a ReLU (and a residual) with no BatchNorm between.
+                if let fusion = fusions[index],
+                   fusion.batchNorm == nil || (!context.isTraining && !GradientMode.isRecording),
                    !fusion.skipped.contains(where: keep.contains), !fusion.skipped.contains(where: { $0 == start }) {
                     covered = fusion.last
                     return fusion.convolution.fused(values[instruction.inputs[0]]!, batchNorm: fusion.batchNorm,
-                                                    adding: fusion.residual.map { values[$0]! }, relu: fusion.relu)
+                                                    adding: fusion.residual.map { values[$0]! }, relu: fusion.relu,
+                                                    context: context)
                 }
                 return execute(instruction, values, context)
             }
