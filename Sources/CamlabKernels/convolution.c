@@ -80,20 +80,35 @@ SHORT_COPIES static inline void zero_floats(float *target, long count) {
     for (long i = 0; i < count; i++) target[i] = 0;
 }
 
+/// copy_floats where mask is NULL, else source[i] where mask[i] > 0 and 0 elsewhere: a
+/// gradient passed back through the ReLU whose output is mask.
+SHORT_COPIES static inline void copy_floats_masked(float *restrict target, const float *restrict source,
+                                                   const float *restrict mask, long count) {
+    if (mask == NULL) {
+        copy_floats(target, source, count);
+        return;
+    }
+    // Both loads unconditional, so that the loop vectorizes as a compare and a select.
+    for (long i = 0; i < count; i++) {
+        const float value = source[i];
+        target[i] = mask[i] > 0 ? value : 0;
+    }
+}
+
 SHORT_COPIES
-void camlab_conv_pad(const float *image, long channels, long height, long width,
+void camlab_conv_pad(const float *image, const float *mask, long channels, long height, long width,
                      long pad_h, long pad_w, long stride, float *padded) {
     const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w, stride);
     if (stride == 1) {
         const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
         for (long c = 0; c < channels; c++) {
             float *plane = padded + c * hp * wp;
-            const float *source = image + c * height * width;
+            const float *source = image + c * height * width, *gate = mask ? mask + c * height * width : NULL;
             zero_floats(plane, pad_h * wp);
             for (long h = 0; h < height; h++) {
                 float *row = plane + (h + pad_h) * wp;
                 zero_floats(row, pad_w);
-                copy_floats(row + pad_w, source + h * width, width);
+                copy_floats_masked(row + pad_w, source + h * width, gate ? gate + h * width : NULL, width);
                 zero_floats(row + pad_w + width, pad_w);
             }
             zero_floats(plane + (height + pad_h) * wp, pad_h * wp);
@@ -104,7 +119,7 @@ void camlab_conv_pad(const float *image, long channels, long height, long width,
     // Phase planes of a channel follow each other: [c][p·s + q][Hq][Wq].
     const long hq = phase_length(height + 2 * pad_h, stride), wq = phase_length(width + 2 * pad_w, stride);
     for (long c = 0; c < channels; c++) {
-        const float *source = image + c * height * width;
+        const float *source = image + c * height * width, *gate = mask ? mask + c * height * width : NULL;
         for (long p = 0; p < stride; p++)
             for (long q = 0; q < stride; q++) {
                 float *plane = padded + ((c * stride + p) * stride + q) * hq * wq;
@@ -119,9 +134,13 @@ void camlab_conv_pad(const float *image, long channels, long height, long width,
                     const long first = q >= pad_w ? 0 : (pad_w - q + stride - 1) / stride;
                     const long last = width - 1 + pad_w - q < 0 ? -1 : (width - 1 + pad_w - q) / stride;
                     const long end = last + 1 < wq ? last + 1 : wq;
-                    const float *from = source + row * width;
+                    const float *from = source + row * width, *kept = gate ? gate + row * width : NULL;
                     zero_floats(target, first < wq ? first : wq);
-                    for (long w = first; w < end; w++) target[w] = from[s_index(w, stride, q, pad_w)];
+                    for (long w = first; w < end; w++) {
+                        const long at = s_index(w, stride, q, pad_w);
+                        const float value = from[at];
+                        target[w] = kept == NULL || kept[at] > 0 ? value : 0;
+                    }
                     if (end > first) zero_floats(target + end, wq - end);
                     else if (first < wq) zero_floats(target + first, wq - first);
                 }
@@ -140,17 +159,29 @@ long camlab_conv_spread_size(long channels, long out_height, long padded_width) 
 }
 
 SHORT_COPIES
-void camlab_conv_spread(const float *gy, long channels, long out_height, long out_width,
-                        long padded_width, float *spread) {
+void camlab_conv_spread(const float *gy, const float *mask, long channels, long out_height, long out_width,
+                        long padded_width, float *spread, float *sums) {
     const long length = camlab_conv_spread_length(out_height, padded_width);
     for (long o = 0; o < channels; o++) {
         float *target = spread + o * length;
         const float *source = gy + o * out_height * out_width;
+        const float *gate = mask ? mask + o * out_height * out_width : NULL;
         for (long h = 0; h < out_height; h++) {
-            copy_floats(target + h * padded_width, source + h * out_width, out_width);
+            copy_floats_masked(target + h * padded_width, source + h * out_width, gate ? gate + h * out_width : NULL,
+                               out_width);
             zero_floats(target + h * padded_width + out_width, padded_width - out_width);
         }
         zero_floats(target + out_height * padded_width, length - out_height * padded_width);
+        if (sums) {
+            // The channel's sum, read back from the spread row while it is in cache: 16 lanes
+            // of partial sums, then the lanes in order.
+            float lanes[16] = {0};
+            for (long t = 0; t < length; t += 16)
+                for (int lane = 0; lane < 16; lane++) lanes[lane] += target[t + lane];
+            float total = 0;
+            for (int lane = 0; lane < 16; lane++) total += lanes[lane];
+            sums[o] += total;
+        }
     }
     const long size = camlab_conv_spread_size(channels, out_height, padded_width);
     zero_floats(spread + channels * length, size - channels * length);

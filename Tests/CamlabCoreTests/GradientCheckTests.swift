@@ -157,6 +157,30 @@ struct GradientCheckTests {
                 == gradient(of: c.conv2d(weight: w, bias: b, padding: 1).relu(), withRespectTo: c, seed: seed, rules: guided).scalars)
     }
 
+    /// First order, the direct kernels mask g by y > 0 as they copy it and sum the bias gradient
+    /// as they go; recorded (`createGraph`), the rule is the graph of the ReLU's and conv2d's
+    /// rules. Same input and weight gradients to the bit, the bias's to rounding; over five images
+    /// (several slices of the weight gradient) and two groups.
+    @Test func rectifiedConvolutionFirstOrderGradientsAreTheRulesOnes() throws {
+        let (x, w, b) = (input([5, 4, 6, 5], seed: 81).requiringGradient(), input([6, 2, 3, 3], seed: 82).requiringGradient(),
+                         input([6], seed: 83).requiringGradient())
+        let y = x.conv2dReLU(weight: w, bias: b, padding: 1, groups: 2)
+        guard case .rectifiedConv2d(let geometry) = y.operation else { Issue.record("not one operation"); return }
+        let seed = input(y.shape, seed: 84)
+        let fast = try #require(Tensor.rectifiedConvolutionGradients(geometry, [x, w, b], y, seed, needed: [true, true, true]))
+        let graph = gradients(of: y, withRespectTo: [x, w, b], seed: seed, createGraph: true)
+        #expect(fast[0]!.scalars == graph[0].scalars && fast[1]!.scalars == graph[1].scalars)
+        let bias = zip(fast[2]!.scalars, graph[2].scalars).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!
+        #expect(bias < 1e-5 && fast[2]!.shape == [6])
+        #expect(y.scalars.contains(0) && graph[1].scalars.contains { $0 != 0 })
+        #expect(gradients(of: y, withRespectTo: [x, w, b], seed: seed).map(\.scalars) == fast.map { $0!.scalars })
+        // Stride 2 has no direct backward: g is masked first, as the rule says.
+        let strided = x.conv2dReLU(weight: w, bias: b, stride: 2, padding: 1, groups: 2)
+        guard case .rectifiedConv2d(let g2) = strided.operation else { Issue.record("not one operation"); return }
+        #expect(Tensor.rectifiedConvolutionGradients(g2, [x, w, b], strided, input(strided.shape, seed: 85),
+                                                     needed: [true, true, true]) == nil)
+    }
+
     @Test func groupedAndDilatedConvolutions() {
         let x = input([2, 4, 6, 5], seed: 40), b = input([6], seed: 42)
         check("conv2d groups 2, stride 1 (direct kernels per group)", [x, input([6, 2, 3, 3], seed: 41), b]) {

@@ -77,8 +77,11 @@ public struct DerivativeRules {
                         { Tensor.convolution(.conv2dWeightGradient(geometry), x[0], g) },
                         { g.sum(alongAxes: [0, 2, 3]) })
         case .rectifiedConv2d(let geometry):                              // y = relu(conv(x, w) + b)
-            // The ReLU's rule (guided backprop's, if replaced), with y standing for the ReLU's
-            // input: y > 0 exactly where conv(x, w) + b > 0. Then conv2d's rule.
+            // First order with the true ReLU: the kernels mask g as they copy it.
+            if !GradientMode.isRecording, replacements[.relu] == nil,
+               let parts = Tensor.rectifiedConvolutionGradients(geometry, x, y, g, needed: needed) { return parts }
+            // Otherwise the ReLU's rule (guided backprop's, if replaced), with y standing for the
+            // ReLU's input: y > 0 exactly where conv(x, w) + b > 0. Then conv2d's rule.
             let masked = inputGradients(.relu, [y], y, g, needed: [true])[0]!
             return inputGradients(.conv2d(geometry), x, y, masked, needed: needed)
         case .conv2dInputGradient(let geometry):                          // y = convᵀ(u, w)

@@ -180,10 +180,14 @@ extension Kernels {
 
     /// The adjoint of conv2d in its input (a transposed convolution): dx[N,C,H,W] from
     /// gy[N,O,Ho,Wo] and w. Overwrites inputGradient.
+    ///
+    /// `mask` (gy's shape; direct geometries only) counts gy only where mask > 0: passed back
+    /// through the ReLU whose output is mask, as the kernels copy gy.
     public static func conv2dInputGradient(outputGradient: UnsafePointer<Float>,
                                            weight: UnsafePointer<Float>,
                                            inputGradient: UnsafeMutablePointer<Float>,
-                                           geometry g: ConvolutionGeometry) {
+                                           geometry g: ConvolutionGeometry, mask: UnsafePointer<Float>? = nil) {
+        precondition(mask == nil || g.inputGradientRunsDirectly, "conv2dInputGradient: a mask needs the direct kernels")
         if g.inputGradientRunsDirectly {
             // dx = gy padded by k − 1 − p, convolved with the flipped, transposed kernel.
             directConvolution(batch: g.batch, images: outputGradient, channels: g.outChannels,
@@ -191,7 +195,7 @@ extension Kernels {
                               padding: (g.kernelHeight - 1 - g.padding, g.kernelWidth - 1 - g.padding),
                               weight: weight, adjoint: true, outChannels: g.inChannels, groups: g.groups,
                               kernel: (g.kernelHeight, g.kernelWidth), bias: nil, relu: false,
-                              output: inputGradient)
+                              mask: mask, output: inputGradient)
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
@@ -219,20 +223,26 @@ extension Kernels {
     /// The adjoint of conv2d in its weight:
     /// dw[O,c,kh,kw] = Σ_n,ho,wo gy[n,O,ho,wo] · x[n, group(O)·C/G + c, ho*s − p + i*d, wo*s − p + j*d].
     /// Overwrites weightGradient.
+    ///
+    /// Direct geometries only: `mask` as in `conv2dInputGradient`, and `biasGradient`, when
+    /// given, overwritten with Σ_n,ho,wo of gy (masked), summed as gy is copied.
     public static func conv2dWeightGradient(input: UnsafePointer<Float>,
                                             outputGradient: UnsafePointer<Float>,
                                             weightGradient: UnsafeMutablePointer<Float>,
-                                            geometry g: ConvolutionGeometry) {
+                                            geometry g: ConvolutionGeometry, mask: UnsafePointer<Float>? = nil,
+                                            biasGradient: UnsafeMutablePointer<Float>? = nil) {
+        precondition((mask == nil && biasGradient == nil) || g.gradientsRunDirectly,
+                     "conv2dWeightGradient: a mask or a bias gradient needs the direct kernels")
         if g.gradientsRunDirectly {
-            directWeightGradient(input: input, outputGradient: outputGradient,
-                                 weightGradient: weightGradient, geometry: g)
+            directWeightGradient(input: input, outputGradient: outputGradient, mask: mask,
+                                 weightGradient: weightGradient, biasGradient: biasGradient, geometry: g)
             return
         }
         let columnCount = g.imageIsColumnMatrix ? 0 : g.patchSize * g.outPixels
         // A single image (one slice) may spread its groups over the cores, each with its columns.
         let columnBuffers = g.batch == 1 ? groupWorkerCount(for: g) : 1
         summingOverImageSlices(g, scratchFloats: columnBuffers * columnCount, into: weightGradient) {
-            images, scratch, dw, parallelGEMM in
+            _, images, scratch, dw, parallelGEMM in
             for n in images {
                 let imageOutputGradient = outputGradient + n * g.outputImageSize
                 forEachGroup(g, parallelGEMM: parallelGEMM, worker: 0) { group, parallelGEMM, worker in
@@ -283,7 +293,7 @@ extension Kernels {
     /// `weightGradient`) with `scratchFloats` of scratch; the others are then added in slice order.
     private static func summingOverImageSlices(
         _ g: ConvolutionGeometry, scratchFloats: Int, into weightGradient: UnsafeMutablePointer<Float>,
-        _ body: (_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>,
+        _ body: (_ slice: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>,
                  _ dw: UnsafeMutablePointer<Float>, _ parallelGEMM: Bool) -> Void
     ) {
         let weightCount = g.outChannels * g.patchSize
@@ -295,7 +305,7 @@ extension Kernels {
         func sum(_ slice: Int) {
             let dw = slice == 0 ? weightGradient : scratch.buffer(of: slice) + scratchFloats
             if slice != 0 { dw.update(repeating: 0, count: weightCount) }
-            body((g.batch * slice / slices)..<(g.batch * (slice + 1) / slices), scratch.buffer(of: slice), dw,
+            body(slice, (g.batch * slice / slices)..<(g.batch * (slice + 1) / slices), scratch.buffer(of: slice), dw,
                  slices == 1)
         }
         if slices == 1 || Kernels.workerCount == 1 {
@@ -355,7 +365,8 @@ extension Kernels {
                                           weight: UnsafePointer<Float>, adjoint: Bool, outChannels: Int,
                                           groups: Int, kernel: (Int, Int), bias: UnsafePointer<Float>?,
                                           residual: UnsafePointer<Float>? = nil, relu: Bool,
-                                          prepacked: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>) {
+                                          prepacked: UnsafePointer<Float>? = nil, mask: UnsafePointer<Float>? = nil,
+                                          output: UnsafeMutablePointer<Float>) {
         let (kh, kw) = kernel
         let (paddedHeight, paddedWidth) = (height + 2 * padding.0, width + 2 * padding.1)
         let outPlane = ((paddedHeight - kh) / stride + 1) * ((paddedWidth - kw) / stride + 1)
@@ -397,7 +408,8 @@ extension Kernels {
         ParallelLoops.forEachChunk(of: batch, workers: workers) { worker, range in
             let padded = scratch.buffer(of: worker)
             for n in range {
-                camlab_conv_pad(images + n * channels * height * width, channels, height, width,
+                let imageSize = channels * height * width
+                camlab_conv_pad(images + n * imageSize, mask.map { $0 + n * imageSize }, channels, height, width,
                                 padding.0, padding.1, stride, padded)
                 ParallelLoops.forEachChunk(of: units, workers: splits) { _, part in convolve(n, padded: padded, units: part) }
             }
@@ -408,10 +420,12 @@ extension Kernels {
     /// takes a fixed range of images, pads and spreads a few at a time (as many as stay in the
     /// core's L2 cache), and sums into its own dw; worker 0's is the result, the others are added
     /// in worker order. Each group's gradient rows are spread as a block of their own, so the
-    /// kernel's whole tiles of rows read that group's zero rows, never the next group's.
+    /// kernel's whole tiles of rows read that group's zero rows, never the next group's. The
+    /// bias gradient is summed per slice as gy is spread, and the slices added in order too.
     private static func directWeightGradient(input: UnsafePointer<Float>,
-                                             outputGradient: UnsafePointer<Float>,
+                                             outputGradient: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
                                              weightGradient: UnsafeMutablePointer<Float>,
+                                             biasGradient: UnsafeMutablePointer<Float>?,
                                              geometry g: ConvolutionGeometry) {
         let (paddedHeight, paddedWidth) = (g.inHeight + 2 * g.padding, g.inWidth + 2 * g.padding)
         let paddedPlane = paddedHeight * paddedWidth
@@ -420,19 +434,25 @@ extension Kernels {
         let groupSpreadSize = camlab_conv_spread_size(g.groupOutChannels, g.outHeight, paddedWidth)
         let spreadSize = g.groups * groupSpreadSize
         let chunk = max(1, min(g.batch, directChunkFloats / (paddedSize + spreadSize)))
+        let sliceSums = biasGradient.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: weightGradientSlices * g.outChannels) }
+        sliceSums?.initialize(repeating: 0, count: weightGradientSlices * g.outChannels)
+        defer { sliceSums?.deallocate() }
         summingOverImageSlices(g, scratchFloats: chunk * (paddedSize + spreadSize), into: weightGradient) {
-            images, padded, dw, _ in
+            slice, images, padded, dw, _ in
             let spread = padded + chunk * paddedSize
+            let sums = sliceSums.map { $0 + slice * g.outChannels }
             for first in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
                 let count = min(chunk, images.upperBound - first)
                 for index in 0..<count {
                     let n = first + index
-                    camlab_conv_pad(input + n * g.inputImageSize, g.inChannels, g.inHeight, g.inWidth,
+                    camlab_conv_pad(input + n * g.inputImageSize, nil, g.inChannels, g.inHeight, g.inWidth,
                                     g.padding, g.padding, 1, padded + index * paddedSize)
                     for group in 0..<g.groups {
-                        camlab_conv_spread(outputGradient + n * g.outputImageSize + group * g.groupOutChannels * g.outPixels,
+                        let offset = n * g.outputImageSize + group * g.groupOutChannels * g.outPixels
+                        camlab_conv_spread(outputGradient + offset, mask.map { $0 + offset },
                                            g.groupOutChannels, g.outHeight, g.outWidth, paddedWidth,
-                                           spread + index * spreadSize + group * groupSpreadSize)
+                                           spread + index * spreadSize + group * groupSpreadSize,
+                                           sums.map { $0 + group * g.groupOutChannels })
                     }
                 }
                 for group in 0..<g.groups {
@@ -442,6 +462,12 @@ extension Kernels {
                                                 g.kernelHeight, g.kernelWidth, length,
                                                 dw + group * g.groupWeightSize)
                 }
+            }
+        }
+        if let biasGradient, let sliceSums {
+            biasGradient.update(repeating: 0, count: g.outChannels)
+            for slice in 0..<weightGradientSlices {
+                for o in 0..<g.outChannels { biasGradient[o] += sliceSums[slice * g.outChannels + o] }
             }
         }
     }

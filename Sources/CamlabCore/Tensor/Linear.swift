@@ -195,6 +195,53 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// First-order gradients of y = relu(conv2d(x, w) + b) with the true ReLU's derivative: g
+    /// counts only where y > 0, and the direct kernels apply that as they copy g, summing the
+    /// bias gradient in the same pass, instead of a masked copy of g being made and read again.
+    /// Nil when a gradient asked for does not run on the direct kernels: the caller masks g.
+    static func rectifiedConvolutionGradients(_ geometry: ConvolutionGeometry, _ x: [Tensor], _ y: Tensor,
+                                              _ g: Tensor, needed: [Bool]) -> [Tensor?]? {
+        let (needsInput, needsWeight, needsBias) = (needed[0], needed[1], needed.count > 2 && needed[2])
+        guard g.shape == y.shape, g.count > 0, x[0].count > 0,
+              !needsInput || geometry.inputGradientRunsDirectly,
+              !needsWeight || geometry.gradientsRunDirectly, !needsBias || needsWeight else { return nil }
+        var parts = [Tensor?](repeating: nil, count: needed.count)
+        g.scalars.withUnsafeBufferPointer { gy in
+            y.scalars.withUnsafeBufferPointer { mask in
+                if needsInput {
+                    let (w, shape) = (x[1], x[0].shape)
+                    let dx = [Float](unsafeUninitializedCapacity: x[0].count) { dx, initialized in
+                        w.scalars.withUnsafeBufferPointer { w in
+                            Kernels.conv2dInputGradient(outputGradient: gy.baseAddress!, weight: w.baseAddress!,
+                                                        inputGradient: dx.baseAddress!, geometry: geometry,
+                                                        mask: mask.baseAddress!)
+                        }
+                        initialized = dx.count
+                    }
+                    parts[0] = Tensor(shape: shape, scalars: dx)
+                }
+                if needsWeight {
+                    var db = [Float](repeating: 0, count: needsBias ? geometry.outChannels : 0)
+                    let dw = [Float](unsafeUninitializedCapacity: x[1].count) { dw, initialized in
+                        x[0].scalars.withUnsafeBufferPointer { input in
+                            db.withUnsafeMutableBufferPointer { db in
+                                Kernels.conv2dWeightGradient(input: input.baseAddress!, outputGradient: gy.baseAddress!,
+                                                             weightGradient: dw.baseAddress!, geometry: geometry,
+                                                             mask: mask.baseAddress!, biasGradient: db.baseAddress)
+                            }
+                        }
+                        initialized = dw.count
+                    }
+                    parts[1] = Tensor(shape: x[1].shape, scalars: dw)
+                    if needsBias { parts[2] = Tensor(shape: [geometry.outChannels], scalars: db) }
+                }
+            }
+        }
+        return parts
+    }
+}
+
 /// Calls `body` with the first element of `array`, or nil when there is no array.
 private func withOptionalPointer<R>(to array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let array else { return body(nil) }

@@ -51,8 +51,10 @@ long camlab_conv_padded_size(long channels, long height, long width, long pad_h,
 
 /// Copies an image [channels][height][width] into zero-padded planes, each split into its
 /// stride² phases [c][p·stride + q][h][w] = padded[c][stride·h + p][stride·w + q] (stride 1:
-/// the padded planes themselves), and zeroes the slack.
-void camlab_conv_pad(const float *image, long channels, long height, long width,
+/// the padded planes themselves), and zeroes the slack. With a mask (the image's shape; may be
+/// NULL), only the elements where mask > 0 are copied, the others are 0: a gradient passed back
+/// through the ReLU whose output is mask.
+void camlab_conv_pad(const float *image, const float *mask, long channels, long height, long width,
                      long pad_h, long pad_w, long stride, float *padded);
 
 /// Floats of the packed weights of a convolution with `out_channels` outputs (blocks of 8).
@@ -87,9 +89,11 @@ long camlab_conv_spread_length(long out_height, long padded_width);
 /// Floats of one image's spread output gradient (channels rounded up to the kernel's tile).
 long camlab_conv_spread_size(long channels, long out_height, long padded_width);
 
-/// Lays gy [channels][out_height][out_width] out at row stride padded_width, zeros elsewhere.
-void camlab_conv_spread(const float *gy, long channels, long out_height, long out_width,
-                        long padded_width, float *spread);
+/// Lays gy [channels][out_height][out_width] out at row stride padded_width, zeros elsewhere;
+/// with a mask (gy's shape; may be NULL), as camlab_conv_pad does. sums (may be NULL) gets
+/// each channel's sum of what was laid out added to it: the bias gradient.
+void camlab_conv_spread(const float *gy, const float *mask, long channels, long out_height, long out_width,
+                        long padded_width, float *spread, float *sums);
 
 /// weight_gradient[o][c][i][j] += Σ_n Σ_{ho,wo} gy[n][o][ho][wo] · x[n][c][ho + i][wo + j] over
 /// `images` images, from their padded inputs (`padded_image` floats apart) and spread output
