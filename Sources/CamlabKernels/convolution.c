@@ -99,6 +99,7 @@ SHORT_COPIES
 void camlab_conv_pad(const float *image, const float *mask, long channels, long height, long width,
                      long pad_h, long pad_w, long stride, float *padded) {
     const long total = camlab_conv_padded_size(channels, height, width, pad_h, pad_w, stride);
+    if (mask != NULL && stride != 1) abort(); // the backward passes that mask run at stride 1
     if (stride == 1) {
         const long wp = width + 2 * pad_w, hp = height + 2 * pad_h;
         for (long c = 0; c < channels; c++) {
@@ -119,7 +120,7 @@ void camlab_conv_pad(const float *image, const float *mask, long channels, long 
     // Phase planes of a channel follow each other: [c][p·s + q][Hq][Wq].
     const long hq = phase_length(height + 2 * pad_h, stride), wq = phase_length(width + 2 * pad_w, stride);
     for (long c = 0; c < channels; c++) {
-        const float *source = image + c * height * width, *gate = mask ? mask + c * height * width : NULL;
+        const float *source = image + c * height * width;
         for (long p = 0; p < stride; p++)
             for (long q = 0; q < stride; q++) {
                 float *plane = padded + ((c * stride + p) * stride + q) * hq * wq;
@@ -134,13 +135,9 @@ void camlab_conv_pad(const float *image, const float *mask, long channels, long 
                     const long first = q >= pad_w ? 0 : (pad_w - q + stride - 1) / stride;
                     const long last = width - 1 + pad_w - q < 0 ? -1 : (width - 1 + pad_w - q) / stride;
                     const long end = last + 1 < wq ? last + 1 : wq;
-                    const float *from = source + row * width, *kept = gate ? gate + row * width : NULL;
+                    const float *from = source + row * width;
                     zero_floats(target, first < wq ? first : wq);
-                    for (long w = first; w < end; w++) {
-                        const long at = s_index(w, stride, q, pad_w);
-                        const float value = from[at];
-                        target[w] = kept == NULL || kept[at] > 0 ? value : 0;
-                    }
+                    for (long w = first; w < end; w++) target[w] = from[s_index(w, stride, q, pad_w)];
                     if (end > first) zero_floats(target + end, wq - end);
                     else if (first < wq) zero_floats(target + first, wq - first);
                 }

@@ -51,9 +51,9 @@ long camlab_conv_padded_size(long channels, long height, long width, long pad_h,
 
 /// Copies an image [channels][height][width] into zero-padded planes, each split into its
 /// stride² phases [c][p·stride + q][h][w] = padded[c][stride·h + p][stride·w + q] (stride 1:
-/// the padded planes themselves), and zeroes the slack. With a mask (the image's shape; may be
-/// NULL), only the elements where mask > 0 are copied, the others are 0: a gradient passed back
-/// through the ReLU whose output is mask.
+/// the padded planes themselves), and zeroes the slack. With a mask (the image's shape; stride 1
+/// only; may be NULL), only the elements where mask > 0 are copied, the others are 0: a gradient
+/// passed back through the ReLU whose output is mask.
 void camlab_conv_pad(const float *image, const float *mask, long channels, long height, long width,
                      long pad_h, long pad_w, long stride, float *padded);
 
