@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CamlabCore
 
@@ -179,6 +180,15 @@ struct GradientCheckTests {
         guard case .rectifiedConv2d(let g2) = strided.operation else { Issue.record("not one operation"); return }
         #expect(Tensor.rectifiedConvolutionGradients(g2, [x, w, b], strided, input(strided.shape, seed: 85),
                                                      needed: [true, true, true]) == nil)
+    }
+
+    /// Lesson 1 counts the primitives; the count is this enum's.
+    @Test func lessonOneCountsThePrimitives() throws {
+        let lesson = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Lessons/01-tensors-and-autodiff.md")
+        let text = try String(contentsOf: lesson, encoding: .utf8)
+        let count = Operation.Kind.allCases.count
+        #expect(text.contains("core has \(count) primitive operations") && text.contains("test the \(count) one by one"))
     }
 
     @Test func groupedAndDilatedConvolutions() {

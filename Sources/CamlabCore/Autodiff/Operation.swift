@@ -41,7 +41,7 @@ public enum Operation {
     case scatterAdd(indices: [Int32])
 
     /// The name of an operation without its payload, to look up or replace its rule.
-    public enum Kind: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable, CaseIterable {
         case add, subtract, multiply, divide, negate, exp, log, sqrt, power, relu, maximum, select
         case sum, max, expand, reshape, permute, slice, pad, concatenate, matmul
         case conv2d, rectifiedConv2d, conv2dInputGradient, conv2dWeightGradient, gather, scatterAdd
