@@ -76,8 +76,8 @@ extension Kernels {
     /// `isWinogradShape` (the Tensor path takes only those that `runsWinograd`), with w transformed
     /// by `packWinogradWeights`. Overwrites output. Each phase of a chunk (input transform,
     /// products, output transform) splits its channels or its ξ over the cores, so the sums are
-    /// the same on any number of them. False, with the output
-    /// unfinished, when a sum was not finite: the caller computes it directly instead.
+    /// the same on any number of them. False, with the output unfinished, when a sum was not
+    /// finite: the caller computes it directly instead.
     static func winogradConvolution(input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {

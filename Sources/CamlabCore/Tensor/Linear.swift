@@ -146,10 +146,13 @@ extension Tensor {
     /// Runs one of the three convolution primitives (or conv2d with its ReLU); each is linear in
     /// both inputs, and the derivatives of each are the other two (see `Derivatives.swift`).
     /// conv2d may take a bias, added as the output is written, and — when the result is not
-    /// recorded — a residual to add before the ReLU.
+    /// recorded — a residual to add before the ReLU. Unrecorded, the adjoints may take a `mask`
+    /// (gy counts only where it is positive) and the weight's a `biasGradient` to overwrite with
+    /// gy's sums (`Kernels.conv2dWeightGradient`).
     static func convolution(_ operation: Operation, _ first: Tensor, _ second: Tensor,
                             bias: Tensor? = nil, residual: Tensor? = nil,
-                            packed: PackedConvolutionWeight? = nil) -> Tensor {
+                            packed: PackedConvolutionWeight? = nil, mask: Tensor? = nil,
+                            biasGradient: UnsafeMutablePointer<Float>? = nil) -> Tensor {
         let outputShape: [Int]
         let run: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
         switch operation {
@@ -172,10 +175,19 @@ extension Tensor {
             }
         case .conv2dInputGradient(let g):
             outputShape = [g.batch, g.inChannels, g.inHeight, g.inWidth]
-            run = { Kernels.conv2dInputGradient(outputGradient: $0, weight: $1, inputGradient: $2, geometry: g) }
+            run = { gy, w, dx in
+                withOptionalPointer(to: mask?.scalars) { m in
+                    Kernels.conv2dInputGradient(outputGradient: gy, weight: w, inputGradient: dx, geometry: g, mask: m)
+                }
+            }
         case .conv2dWeightGradient(let g):
             outputShape = [g.outChannels, g.groupInChannels, g.kernelHeight, g.kernelWidth]
-            run = { Kernels.conv2dWeightGradient(input: $0, outputGradient: $1, weightGradient: $2, geometry: g) }
+            run = { x, gy, dw in
+                withOptionalPointer(to: mask?.scalars) { m in
+                    Kernels.conv2dWeightGradient(input: x, outputGradient: gy, weightGradient: dw, geometry: g, mask: m,
+                                                 biasGradient: biasGradient)
+                }
+            }
         default:
             preconditionFailure("convolution: \(operation.kind) is not a convolution")
         }
@@ -190,7 +202,8 @@ extension Tensor {
         }
         let result = Tensor(shape: outputShape, scalars: values, operation: operation,
                             inputs: [first, second] + (bias.map { [$0] } ?? []))
-        precondition(residual == nil || result.operation == nil, "convolution: a recorded conv2d cannot add a residual")
+        precondition((residual == nil && mask == nil) || result.operation == nil,
+                     "convolution: a recorded convolution cannot add a residual or take a mask")
         return result
     }
 }
@@ -206,39 +219,18 @@ extension Tensor {
         guard g.shape == y.shape, g.count > 0, x[0].count > 0,
               !needsInput || geometry.inputGradientRunsDirectly,
               !needsWeight || geometry.gradientsRunDirectly, !needsBias || needsWeight else { return nil }
-        var parts = [Tensor?](repeating: nil, count: needed.count)
-        g.scalars.withUnsafeBufferPointer { gy in
-            y.scalars.withUnsafeBufferPointer { mask in
-                if needsInput {
-                    let (w, shape) = (x[1], x[0].shape)
-                    let dx = [Float](unsafeUninitializedCapacity: x[0].count) { dx, initialized in
-                        w.scalars.withUnsafeBufferPointer { w in
-                            Kernels.conv2dInputGradient(outputGradient: gy.baseAddress!, weight: w.baseAddress!,
-                                                        inputGradient: dx.baseAddress!, geometry: geometry,
-                                                        mask: mask.baseAddress!)
-                        }
-                        initialized = dx.count
-                    }
-                    parts[0] = Tensor(shape: shape, scalars: dx)
+        return withoutGradient { // first order: the results are not differentiated again
+            var parts = [Tensor?](repeating: nil, count: needed.count)
+            if needsInput { parts[0] = convolution(.conv2dInputGradient(geometry), g, x[1], mask: y) }
+            if needsWeight {
+                var db = [Float](repeating: 0, count: geometry.outChannels)
+                parts[1] = db.withUnsafeMutableBufferPointer { db in
+                    convolution(.conv2dWeightGradient(geometry), x[0], g, mask: y, biasGradient: needsBias ? db.baseAddress : nil)
                 }
-                if needsWeight {
-                    var db = [Float](repeating: 0, count: needsBias ? geometry.outChannels : 0)
-                    let dw = [Float](unsafeUninitializedCapacity: x[1].count) { dw, initialized in
-                        x[0].scalars.withUnsafeBufferPointer { input in
-                            db.withUnsafeMutableBufferPointer { db in
-                                Kernels.conv2dWeightGradient(input: input.baseAddress!, outputGradient: gy.baseAddress!,
-                                                             weightGradient: dw.baseAddress!, geometry: geometry,
-                                                             mask: mask.baseAddress!, biasGradient: db.baseAddress)
-                            }
-                        }
-                        initialized = dw.count
-                    }
-                    parts[1] = Tensor(shape: x[1].shape, scalars: dw)
-                    if needsBias { parts[2] = Tensor(shape: [geometry.outChannels], scalars: db) }
-                }
+                if needsBias { parts[2] = Tensor(shape: [geometry.outChannels], scalars: db) }
             }
+            return parts
         }
-        return parts
     }
 }
 
