@@ -1,22 +1,25 @@
-// Winograd's minimal filtering, F(2×2, 3×3), for 3×3 stride-1 convolutions in inference.
+// Winograd's minimal filtering, F(4×4, 3×3), for 3×3 stride-1 convolutions in inference.
 //
-// Each 2×2 block of outputs ("tile") of one channel pair (k, c) reads a 4×4 patch d of the padded
+// Each 4×4 block of outputs ("tile") of one channel pair (k, c) reads a 6×6 patch d of the padded
 // input, and (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015)
 //
 //     y_tile = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A           summed over c inside the brackets,
 //
-//           ⎡1  0 −1  0⎤          ⎡ 1   0   0 ⎤
-//     Bᵀ =  ⎢0  1  1  0⎥    G =   ⎢1/2 1/2 1/2⎥    Aᵀ = ⎡1 1  1  0⎤
-//           ⎢0 −1  1  0⎥          ⎢1/2 −1/2 1/2⎥         ⎣0 1 −1 −1⎦
-//           ⎣0  1  0 −1⎦          ⎣ 0   0   1 ⎦
+//           ⎡4  0 −5  0  1  0⎤         ⎡ 1/4    0     0 ⎤
+//           ⎢0 −4 −4  1  1  0⎥         ⎢−1/6  −1/6  −1/6⎥         ⎡1 1  1 1  1 0⎤
+//     Bᵀ =  ⎢0  4 −4 −1  1  0⎥    G =  ⎢−1/6   1/6  −1/6⎥    Aᵀ = ⎢0 1 −1 2 −2 0⎥
+//           ⎢0 −2 −1  2  1  0⎥         ⎢1/24  1/12   1/6⎥         ⎢0 1  1 4  4 0⎥
+//           ⎢0  2 −1 −2  1  0⎥         ⎢1/24 −1/12   1/6⎥         ⎣0 1 −1 8 −8 1⎦
+//           ⎣0  4  0 −5  0  1⎦         ⎣  0     0     1 ⎦
 //
-// so the sum over input channels is 16 independent matrix products, one per element ξ of the 4×4
+// so the sum over input channels is 36 independent matrix products, one per element ξ of the 6×6
 // transformed patch:  M_ξ[k][p] = Σ_c U_ξ[k][c] · V_ξ[c][p], with U = G g Gᵀ (the weights,
 // transformed and packed once), V = Bᵀ d B (the image, per tile p) and M turned back into
-// outputs by Aᵀ · A. That is 16 multiply-adds per tile and channel pair where the direct
-// convolution does 36: the products run on the SGEMM, 2.25 times fewer of them. The transforms
-// only add, subtract and halve, so the result differs from the direct sum by rounding alone
-// (a few units in the last place), and its bits do not depend on the number of threads.
+// outputs by Aᵀ · A. That is 36 multiply-adds per tile and channel pair where the direct
+// convolution does 144: the products run on the SGEMM, 4 times fewer of them, and the transformed
+// image and products are 2.25 floats per output. The transforms scale by small integers (and the
+// weights' by sixths, computed in double), so the result differs from the direct sum by rounding
+// alone, and its bits do not depend on the number of threads.
 //
 // Tiles are numbered across images and rows, p = (n·tiles_high + ty)·tiles_wide + tx, and a
 // caller transforms a chunk of consecutive tiles at a time; these functions handle the chunk's
@@ -30,34 +33,37 @@
 #include <string.h>
 
 long camlab_winograd_weights_size(long out_channels, long in_channels) {
-    return 16 * camlab_sgemm_packed_a_size(out_channels, in_channels);
+    return 36 * camlab_sgemm_packed_a_size(out_channels, in_channels);
+}
+
+/// G v for a column v of three taps.
+static void apply_g(const double v[3], double out[6]) {
+    out[0] = v[0] / 4;
+    out[1] = -(v[0] + v[1] + v[2]) / 6;
+    out[2] = -(v[0] - v[1] + v[2]) / 6;
+    out[3] = v[0] / 24 + v[1] / 12 + v[2] / 6;
+    out[4] = v[0] / 24 - v[1] / 12 + v[2] / 6;
+    out[5] = v[2];
 }
 
 void camlab_winograd_pack_weights(const float *weight, long out_channels, long in_channels, float *packed) {
     const long plane = out_channels * in_channels;
-    float *u = malloc((size_t)(16 * plane) * sizeof(float));
+    float *u = malloc((size_t)(36 * plane) * sizeof(float));
     if (u == NULL) abort();
     for (long k = 0; k < out_channels; k++) {
         for (long c = 0; c < in_channels; c++) {
             const float *g = weight + (k * in_channels + c) * 9;
-            float t[4][3]; // G g
-            for (int j = 0; j < 3; j++) {
-                t[0][j] = g[j];
-                t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                t[3][j] = g[6 + j];
-            }
-            for (int i = 0; i < 4; i++) { // (G g) Gᵀ
-                float *row = u + (4 * i) * plane + k * in_channels + c;
-                row[0] = t[i][0];
-                row[plane] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                row[2 * plane] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                row[3 * plane] = t[i][2];
+            double t[3][6]; // (G g)ᵀ: column j of g transformed, for each j
+            for (int j = 0; j < 3; j++) apply_g((const double[3]){g[j], g[3 + j], g[6 + j]}, t[j]);
+            for (int i = 0; i < 6; i++) { // (G g) Gᵀ, row i
+                double row[6];
+                apply_g((const double[3]){t[0][i], t[1][i], t[2][i]}, row);
+                for (int j = 0; j < 6; j++) u[(6 * i + j) * plane + k * in_channels + c] = (float)row[j];
             }
         }
     }
     const long size = camlab_sgemm_packed_a_size(out_channels, in_channels);
-    for (long xi = 0; xi < 16; xi++) {
+    for (long xi = 0; xi < 36; xi++) {
         camlab_sgemm_pack_a(out_channels, in_channels, u + xi * plane, in_channels, false, packed + xi * size);
     }
     free(u);
@@ -66,8 +72,8 @@ void camlab_winograd_pack_weights(const float *weight, long out_channels, long i
 // The transforms run on blocks of 16 tiles as vectors of 16 floats (one zmm, two ymm or four xmm,
 // whatever the target), so their loops have no scalar remainders: they read zeros and write up to
 // 15 tiles past a segment, into the next segment's columns (written after, by the same call) or the
-// slack the caller leaves after a chunk. Tile t of a block reads columns 2t … 2t + 3 of a padded
-// row: the even and odd elements of the 32 floats at 2·t0 and of the 32 at 2·t0 + 2.
+// slack the caller leaves after a chunk. Tile t of a block reads columns 4t … 4t + 5 of a padded
+// row: every fourth of the 64 floats at 4·t0, and the first two of every four at 4·t0 + 4.
 typedef float v16 __attribute__((vector_size(64), aligned(4), may_alias));
 enum { LANES = 16 };
 
@@ -82,14 +88,35 @@ enum { LANES = 16 };
 #define LOW(a, b) __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define HIGH(a, b) __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
+// Bᵀ applied to six values (rows or columns of a patch), and Aᵀ to six of a product.
+#define B_T(d, o)                                                                                        \
+    do {                                                                                                 \
+        (o)[0] = (4 * (d)[0] - 5 * (d)[2]) + (d)[4];                                                     \
+        (o)[1] = ((d)[3] + (d)[4]) - 4 * ((d)[1] + (d)[2]);                                              \
+        (o)[2] = 4 * ((d)[1] - (d)[2]) + ((d)[4] - (d)[3]);                                              \
+        (o)[3] = 2 * ((d)[3] - (d)[1]) + ((d)[4] - (d)[2]);                                              \
+        (o)[4] = 2 * ((d)[1] - (d)[3]) + ((d)[4] - (d)[2]);                                              \
+        (o)[5] = (4 * (d)[1] - 5 * (d)[3]) + (d)[5];                                                     \
+    } while (0)
+#define A_T(m, y)                                                                                        \
+    do {                                                                                                 \
+        const v16 sum12 = (m)[1] + (m)[2], difference12 = (m)[1] - (m)[2];                              \
+        const v16 sum34 = (m)[3] + (m)[4], difference34 = (m)[3] - (m)[4];                              \
+        (y)[0] = ((m)[0] + sum12) + sum34;                                                               \
+        (y)[1] = difference12 + 2 * difference34;                                                        \
+        (y)[2] = sum12 + 4 * sum34;                                                                      \
+        (y)[3] = (difference12 + 8 * difference34) + (m)[5];                                             \
+    } while (0)
+
 static inline long round_up(long n) { return (n + LANES - 1) / LANES * LANES; }
 
-/// Floats of one padded input row (or two output rows): every block of the row, and one more.
-static long row_length(long tiles_wide) { return 2 * round_up(tiles_wide) + 4 * LANES; }
+/// Floats of one padded input row (or output row): every block of the row, and the 68 columns a
+/// block starting at the last tile reads.
+static long row_length(long tiles_wide) { return 4 * round_up(tiles_wide) + 5 * LANES; }
 
 long camlab_winograd_scratch_size(long tiles_wide, long tiles) {
-    const long rows = 2 * (tiles / tiles_wide + 2) + 2; // the padded rows of the tile rows a call touches
-    return (rows + 1) * row_length(tiles_wide); // and a row of zeros
+    const long rows = 4 * (tiles / tiles_wide + 2) + 2; // the padded rows of the tile rows a call touches
+    return (rows + 1 + 6) * row_length(tiles_wide);     // and a row of zeros, and Bᵀ d of one tile row
 }
 
 __attribute__((always_inline)) static inline void input_body(
@@ -97,23 +124,24 @@ __attribute__((always_inline)) static inline void input_body(
     long tiles_wide, long tile_first, long tile_end, float *v, long ldv, long plane_stride, float *scratch) {
     const long length = row_length(tiles_wide);
     const long ty_first = tile_first / tiles_wide, ty_last = (tile_end - 1) / tiles_wide;
-    const long rows = 2 * (ty_last - ty_first) + 4;
+    const long rows = 4 * (ty_last - ty_first) + 6;
     // Padded rows: zero once; each channel then copies its image rows between the zeros.
     const v16 zero = {0};
     for (long x = 0; x < (rows + 1) * length; x += LANES) store16(scratch + x, zero);
     const float *zeros = scratch + rows * length;
+    float *columns = scratch + (rows + 1) * length; // Bᵀ d: row i of every tile of a tile row
     for (long c = channel_first; c < channel_end; c++) {
         const float *plane = image + c * height * width;
         // The next channel's rows are short runs far apart, which the hardware does not fetch
         // ahead: ask for them while this channel is transformed.
         if (c + 1 < channel_end) {
-            const long y0 = 2 * ty_first - pad < 0 ? 0 : 2 * ty_first - pad;
-            const long y1 = 2 * ty_first + rows - pad > height ? height : 2 * ty_first + rows - pad;
+            const long y0 = 4 * ty_first - pad < 0 ? 0 : 4 * ty_first - pad;
+            const long y1 = 4 * ty_first + rows - pad > height ? height : 4 * ty_first + rows - pad;
             const char *next = (const char *)(plane + height * width + y0 * width);
             for (long byte = 0; byte < (y1 - y0) * width * (long)sizeof(float); byte += 64) __builtin_prefetch(next + byte);
         }
         for (long r = 0; r < rows; r++) {
-            const long y = 2 * ty_first + r - pad;
+            const long y = 4 * ty_first + r - pad;
             if (y < 0 || y >= height) continue;
             float *row = scratch + r * length + pad;
             const float *source = plane + y * width;
@@ -124,31 +152,37 @@ __attribute__((always_inline)) static inline void input_body(
         for (long ty = ty_first; ty <= ty_last; ty++) {
             const long first = ty == ty_first ? tile_first % tiles_wide : 0;
             const long end = ty == ty_last ? tile_end - ty_last * tiles_wide : tiles_wide;
-            const float *d[4];
-            for (int i = 0; i < 4; i++) {
-                const long r = 2 * (ty - ty_first) + i, y = 2 * ty_first + r - pad;
+            const float *d[6];
+            for (int i = 0; i < 6; i++) {
+                const long r = 4 * (ty - ty_first) + i, y = 4 * ty_first + r - pad;
                 d[i] = y < 0 || y >= height ? zeros : scratch + r * length;
+            }
+            // Bᵀ d down the columns, for every column the blocks below read (the last block's
+            // tiles end at 4·last + 64, and its columns 4t + 4 and 4t + 5 are read 4 further).
+            const long last = first + (end - 1 - first) / LANES * LANES;
+            for (long x = 4 * first / LANES * LANES; x < 4 * last + 5 * LANES; x += LANES) {
+                v16 a[6], o[6];
+                for (int i = 0; i < 6; i++) a[i] = load16(d[i] + x);
+                B_T(a, o);
+                for (int i = 0; i < 6; i++) store16(columns + i * length + x, o[i]);
             }
             float *out = v + c * ldv + (ty * tiles_wide + first - tile_first);
             for (long t = first; t < end; t += LANES, out += LANES) {
-                v16 a[4], b[4], an[4], bn[4];
-                for (int i = 0; i < 4; i++) {
-                    a[i] = load16(d[i] + 2 * t), b[i] = load16(d[i] + 2 * t + LANES);
-                    an[i] = load16(d[i] + 2 * t + 2), bn[i] = load16(d[i] + 2 * t + 2 + LANES);
-                }
-                // Bᵀ d, down the columns, then each row's columns 2t, 2t + 1 (E, O) and 2t + 2, 2t + 3 (En, On).
-                const v16 va[4] = {a[0] - a[2], a[1] + a[2], a[2] - a[1], a[1] - a[3]};
-                const v16 vb[4] = {b[0] - b[2], b[1] + b[2], b[2] - b[1], b[1] - b[3]};
-                const v16 van[4] = {an[0] - an[2], an[1] + an[2], an[2] - an[1], an[1] - an[3]};
-                const v16 vbn[4] = {bn[0] - bn[2], bn[1] + bn[2], bn[2] - bn[1], bn[1] - bn[3]};
-                // (Bᵀ d) B, along the rows: element (i, j) goes to plane 4i + j.
-                for (int i = 0; i < 4; i++) {
-                    const v16 e = EVEN(va[i], vb[i]), o = ODD(va[i], vb[i]);
-                    const v16 en = EVEN(van[i], vbn[i]), on = ODD(van[i], vbn[i]);
-                    store16(out + (4 * i) * plane_stride, e - en);
-                    store16(out + (4 * i + 1) * plane_stride, o + en);
-                    store16(out + (4 * i + 2) * plane_stride, en - o);
-                    store16(out + (4 * i + 3) * plane_stride, o - on);
+                // (Bᵀ d) B along each row: columns 4t + j of the block's tiles, j = 0 … 5.
+                for (int i = 0; i < 6; i++) {
+                    const float *row = columns + i * length + 4 * t;
+                    const v16 e01 = EVEN(load16(row), load16(row + LANES)), o01 = ODD(load16(row), load16(row + LANES));
+                    const v16 e23 = EVEN(load16(row + 2 * LANES), load16(row + 3 * LANES));
+                    const v16 o23 = ODD(load16(row + 2 * LANES), load16(row + 3 * LANES));
+                    const v16 f01 = EVEN(load16(row + 4), load16(row + 4 + LANES));
+                    const v16 p01 = ODD(load16(row + 4), load16(row + 4 + LANES));
+                    const v16 f23 = EVEN(load16(row + 4 + 2 * LANES), load16(row + 4 + 3 * LANES));
+                    const v16 p23 = ODD(load16(row + 4 + 2 * LANES), load16(row + 4 + 3 * LANES));
+                    const v16 column[6] = {EVEN(e01, e23), EVEN(o01, o23), ODD(e01, e23), ODD(o01, o23),
+                                           EVEN(f01, f23), EVEN(p01, p23)};
+                    v16 transformed[6];
+                    B_T(column, transformed);
+                    for (int j = 0; j < 6; j++) store16(out + (6 * i + j) * plane_stride, transformed[j]);
                 }
             }
         }
@@ -159,8 +193,8 @@ __attribute__((always_inline)) static inline bool output_body(
     const float *m, long ldm, long plane_stride, long channel_first, long channel_end, long tiles_wide,
     long tile_first, long tile_end, long out_height, long out_width, const float *bias, const float *residual,
     bool relu, float *output, float *scratch) {
-    const long plane = out_height * out_width;
-    float *rows[2] = {scratch, scratch + row_length(tiles_wide)};
+    const long plane = out_height * out_width, length = row_length(tiles_wide);
+    float *rows[4] = {scratch, scratch + length, scratch + 2 * length, scratch + 3 * length};
     const long ty_first = tile_first / tiles_wide, ty_last = (tile_end - 1) / tiles_wide;
     v16 infinite = {0}; // y − y: 0 for a finite y, NaN for ±∞ and NaN
     for (long k = channel_first; k < channel_end; k++) {
@@ -170,24 +204,30 @@ __attribute__((always_inline)) static inline bool output_body(
             const long end = ty == ty_last ? tile_end - ty_last * tiles_wide : tiles_wide;
             const float *in = m + k * ldm + (ty * tiles_wide + first - tile_first);
             for (long t = 0; t < end - first; t += LANES) {
-                v16 x[16], s0[4], s1[4];
-                for (int i = 0; i < 16; i++) x[i] = load16(in + i * plane_stride + t);
-                for (int j = 0; j < 4; j++) { // Aᵀ m, column by column
-                    s0[j] = (x[j] + x[4 + j]) + x[8 + j];
-                    s1[j] = (x[4 + j] - x[8 + j]) - x[12 + j];
+                v16 s[4][6]; // Aᵀ m, column by column
+                for (int j = 0; j < 6; j++) {
+                    v16 x[6], y[4];
+                    for (int i = 0; i < 6; i++) x[i] = load16(in + (6 * i + j) * plane_stride + t);
+                    A_T(x, y);
+                    for (int r = 0; r < 4; r++) s[r][j] = y[r];
                 }
-                const v16 y00 = (s0[0] + s0[1]) + s0[2], y01 = (s0[1] - s0[2]) - s0[3];
-                const v16 y10 = (s1[0] + s1[1]) + s1[2], y11 = (s1[1] - s1[2]) - s1[3];
-                infinite += ((y00 - y00) + (y01 - y01)) + ((y10 - y10) + (y11 - y11));
-                store16(rows[0] + 2 * t, LOW(y00, y01));
-                store16(rows[0] + 2 * t + LANES, HIGH(y00, y01));
-                store16(rows[1] + 2 * t, LOW(y10, y11));
-                store16(rows[1] + 2 * t + LANES, HIGH(y10, y11));
+                for (int r = 0; r < 4; r++) { // (Aᵀ m) A, row r: tile t's outputs 4t … 4t + 3, interleaved
+                    v16 q[4];
+                    A_T(s[r], q);
+                    infinite += ((q[0] - q[0]) + (q[1] - q[1])) + ((q[2] - q[2]) + (q[3] - q[3]));
+                    const v16 low02 = LOW(q[0], q[2]), high02 = HIGH(q[0], q[2]);
+                    const v16 low13 = LOW(q[1], q[3]), high13 = HIGH(q[1], q[3]);
+                    float *row = rows[r] + 4 * t;
+                    store16(row, LOW(low02, low13));
+                    store16(row + LANES, HIGH(low02, low13));
+                    store16(row + 2 * LANES, LOW(high02, high13));
+                    store16(row + 3 * LANES, HIGH(high02, high13));
+                }
             }
             // The last write, inlined for this target.
-            const long x0 = 2 * first, count = (2 * end < out_width ? 2 * end : out_width) - x0;
-            for (int r = 0; r < 2 && 2 * ty + r < out_height; r++) {
-                const long at = k * plane + (2 * ty + r) * out_width + x0;
+            const long x0 = 4 * first, count = (4 * end < out_width ? 4 * end : out_width) - x0;
+            for (int r = 0; r < 4 && 4 * ty + r < out_height; r++) {
+                const long at = k * plane + (4 * ty + r) * out_width + x0;
                 finish_row(rows[r], b, residual ? residual + at : NULL, relu, output + at, count);
             }
         }

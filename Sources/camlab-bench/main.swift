@@ -44,7 +44,7 @@ if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "n
 // at batch 1 (or BATCH), as inference runs it (both cores, the weight packed once, the bias added
 // as it writes), in GFLOP/s and as a share of the machine's peak: measured (an FMA loop on every
 // core) and by the formula cores × 2 FMA units × vector lanes × 2 × the clock /proc/cpuinfo
-// reports. For the 3×3 stride-1 ones a scoring pass runs as Winograd F(2×2, 3×3), the time that
+// reports. For the 3×3 stride-1 ones a scoring pass runs as Winograd F(4×4, 3×3), the time that
 // takes too (its GFLOP/s counted in the direct convolution's operations).
 if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "convolutions" {
     let arguments = CommandLine.arguments
@@ -80,6 +80,7 @@ if (5...6).contains(CommandLine.arguments.count), CommandLine.arguments[1] == "c
           + leftPad("% form.", 9) + leftPad("ms × uses", 11) + leftPad("Winograd ms", 13) + leftPad("×", 6))
     var total = 0.0, totalFlops = 0.0
     var rows: [String] = []
+    AllocatorTuning.keepFreedMemoryForReuse()  // as a network's run does: outputs reuse freed memory
     for g in order {
         var random = RandomGenerator(seed: 1)
         let x = Tensor.uniform([g.batch, g.inChannels, g.inHeight, g.inWidth], generator: &random)

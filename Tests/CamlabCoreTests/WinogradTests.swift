@@ -1,7 +1,7 @@
 import Testing
 @testable import CamlabCore
 
-/// Winograd F(2×2, 3×3) (`winograd.c`), the path inference takes for 3×3 stride-1 convolutions
+/// Winograd F(4×4, 3×3) (`winograd.c`), the path inference takes for 3×3 stride-1 convolutions
 /// with enough channels and tiles: against the Double reference, with the bias, residual and
 /// ReLU in its last write, the same bits on any number of threads, and chosen by a packed weight.
 struct WinogradTests {
@@ -21,37 +21,58 @@ struct WinogradTests {
     ]
 
     /// A geometry the Tensor path runs as Winograd on every kernel path: channels enough for the
-    /// products to pay, 32 tiles.
+    /// products to pay, 8 tiles.
     static let scoring = ConvolutionGeometry(batch: 2, inChannels: 64, inHeight: 8, inWidth: 8, outChannels: 64,
                                              kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
 
+    /// w[r][a][p] = Σ_i |Aᵀ_ri G_ia Bᵀ_ip|: how much tap a and pixel p of a tile's row weigh in
+    /// its output r along one axis (winograd.c has the matrices).
+    static let transformWeight: [[[Double]]] = {
+        let bt: [[Double]] = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                              [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+        let sixth = 1.0 / 6, twelfth = 1.0 / 12, twentyFourth = 1.0 / 24
+        let g: [[Double]] = [[0.25, 0, 0], [-sixth, -sixth, -sixth], [-sixth, sixth, -sixth],
+                             [twentyFourth, twelfth, sixth], [twentyFourth, -twelfth, sixth], [0, 0, 1]]
+        let at: [[Double]] = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+        var w = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: 6), count: 3), count: 4)
+        for r in 0..<4 {
+            for a in 0..<3 {
+                for p in 0..<6 {
+                    for i in 0..<6 { w[r][a][p] += abs(at[r][i] * g[i][a] * bt[i][p]) }
+                }
+            }
+        }
+        return w
+    }()
+
     /// Winograd's sums are not the direct ones: each output is Aᵀ[Σ_c U_c ⊙ V_c]A, whose terms
-    /// pair every tap of g_c with every pixel of the tile's 4×4 patch d_c, each pair weighted by
-    /// at most 4 (the largest Σ_i |A_ri G_ia B_pi| is 2, squared for two axes). So its rounding
-    /// error is at most about 4 · 2(C + 8)·eps · Σ_c ‖g_c‖₁ ‖d_c‖₁: C for the products' sum, 8 for
-    /// the transforms' additions.
+    /// pair every tap (a, b) of g_c with every pixel (p, q) of the tile's 6×6 patch d_c, weighted by
+    /// w[r][a][p]·w[s][b][q] for output (r, s) of the tile. So its rounding error is at most about
+    /// 2(C + 16)·eps · Σ_c Σ |g_c[a][b]| w w |d_c[p][q]|: C for the products' sum, 16 for the
+    /// transforms' additions.
     static func bound(_ data: ConvolutionData) -> [Double] {
-        let g = data.g
-        var bound = [Double](repeating: 0, count: data.outputCount)
+        let g = data.g, w = transformWeight
+        var bound = [Double](repeating: 1e-30, count: data.outputCount)
         for n in 0..<g.batch {
-            for o in 0..<g.outChannels {
+            for c in 0..<g.inChannels {
                 for ho in 0..<g.outHeight {
                     for wo in 0..<g.outWidth {
-                        var sum = 0.0
-                        for c in 0..<g.inChannels {
-                            let weight = (0..<9).map { Double(abs(data.w[(o * g.inChannels + c) * 9 + $0])) }.reduce(0, +)
-                            var patch = 0.0
-                            for dy in 0..<4 {
-                                for dx in 0..<4 {
-                                    let (y, x) = (ho / 2 * 2 + dy - g.padding, wo / 2 * 2 + dx - g.padding)
-                                    guard y >= 0, y < g.inHeight, x >= 0, x < g.inWidth else { continue }
-                                    patch += Double(abs(data.x[((n * g.inChannels + c) * g.inHeight + y) * g.inWidth + x]))
-                                }
+                        let (r, s, y0, x0) = (ho % 4, wo % 4, ho / 4 * 4 - g.padding, wo / 4 * 4 - g.padding)
+                        var patch = [Double](repeating: 0, count: 9) // Σ_pq w w |d| for each tap (a, b)
+                        for p in 0..<6 {
+                            for q in 0..<6 {
+                                let (y, x) = (y0 + p, x0 + q)
+                                guard y >= 0, y < g.inHeight, x >= 0, x < g.inWidth else { continue }
+                                let d = Double(abs(data.x[((n * g.inChannels + c) * g.inHeight + y) * g.inWidth + x]))
+                                for a in 0..<3 { for b in 0..<3 { patch[a * 3 + b] += w[r][a][p] * w[s][b][q] * d } }
                             }
-                            sum += weight * patch
                         }
-                        bound[((n * g.outChannels + o) * g.outHeight + ho) * g.outWidth + wo] =
-                            4 * 2 * Double(g.inChannels + 8) * eps * sum + 1e-30
+                        for o in 0..<g.outChannels {
+                            let taps = data.w[((o * g.inChannels + c) * 9)...].prefix(9)
+                            let term = zip(taps, patch).reduce(0.0) { $0 + Double(abs($1.0)) * $1.1 }
+                            bound[((n * g.outChannels + o) * g.outHeight + ho) * g.outWidth + wo] +=
+                                2 * Double(g.inChannels + 16) * eps * term
+                        }
                     }
                 }
             }

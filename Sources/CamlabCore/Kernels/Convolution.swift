@@ -93,7 +93,7 @@ public struct ConvolutionGeometry: Hashable, Sendable {
     }
 }
 
-// Two ways to run a convolution (and a third, Winograd F(2×2, 3×3), for the 3×3 stride-1
+// Two ways to run a convolution (and a third, Winograd F(4×4, 3×3), for the 3×3 stride-1
 // convolutions of scoring passes: Winograd.swift):
 //
 // No dilation (every convolution of the lessons' networks, and all but the strided 1×1 ones of a

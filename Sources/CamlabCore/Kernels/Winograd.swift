@@ -2,14 +2,14 @@ import CamlabKernels
 import Dispatch
 import Foundation
 
-// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions of scoring passes — predictions,
+// Winograd F(4×4, 3×3) for the 3×3 stride-1 convolutions of scoring passes — predictions,
 // evaluations, Score-CAM's masked images: `Network.classScores` (winograd.c has the
-// maths): per chunk of tiles, the input transform V, 16 products M_ξ = U_ξ · V_ξ on the SGEMM with
+// maths): per chunk of tiles, the input transform V, 36 products M_ξ = U_ξ · V_ξ on the SGEMM with
 // the weights U packed once, and the output transform with the bias, residual and ReLU in its
-// write. A tile is 2×2 outputs; tiles run across the images of the batch so that a small map (a
+// write. A tile is 4×4 outputs; tiles run across the images of the batch so that a small map (a
 // ResNet's 7×7 layer4) still gives the products enough columns.
 //
-// Why only scoring passes: Winograd's rounding error is relative to the whole 4×4 input patch of a
+// Why only scoring passes: Winograd's rounding error is relative to the whole 6×6 input patch of a
 // tile, not to the 3×3 window of each output. After a ReLU, activations are sparse, and an output
 // next to a large value can err a hundred times more than the direct sum — harmless in a class
 // score, but not in the activations a method explains. Measured: XGrad-CAM at a BatchNorm of
@@ -17,8 +17,8 @@ import Foundation
 // pytorch-grad-cam with Winograd and agrees to 1e-4 without.
 
 extension ConvolutionGeometry {
-    /// 2×2 output tiles of the whole batch.
-    public var winogradTiles: Int { batch * ((outHeight + 1) / 2) * ((outWidth + 1) / 2) }
+    /// 4×4 output tiles of the whole batch.
+    public var winogradTiles: Int { batch * ((outHeight + 3) / 4) * ((outWidth + 3) / 4) }
 
     /// A convolution `winogradConvolution` computes: 3×3, stride 1, no dilation, one group.
     public var isWinogradShape: Bool {
@@ -27,10 +27,10 @@ extension ConvolutionGeometry {
 
     /// A Winograd shape on which Winograd is the faster path: enough tiles for the products' width
     /// (with fewer, each product is too thin for the SGEMM's micro-tile), and channels enough for
-    /// the 16 products, C·K per tile, to outweigh the transforms, C + K per tile: C·K/(C + K) ≥ 32.
-    /// Measured (BENCHMARKS.md), C = K = 64 runs 1.5–1.8 times as fast as the direct kernels, and
-    /// tiny32's 16→32 and 32→64 run 0.5–0.85 times as fast. Only inference takes this path: its
-    /// weights are transformed once.
+    /// the 36 products, C·K per tile, to outweigh the transforms, C + K per tile: C·K/(C + K) ≥ 32.
+    /// Measured (BENCHMARKS.md), C = K = 64 runs 2.1–2.5 times as fast as the direct kernels, and
+    /// tiny32's 16→32 and 32→64 run 0.67 and 0.93 times as fast. Only inference takes this path:
+    /// its weights are transformed once.
     public var runsWinograd: Bool {
         isWinogradShape && inChannels * outChannels >= 32 * (inChannels + outChannels)
             && winogradTiles >= Kernels.winogradMinimumTiles
@@ -38,10 +38,10 @@ extension ConvolutionGeometry {
 }
 
 extension Kernels {
-    /// Whether inference convolutions may run as Winograd F(2×2, 3×3): set by `allowingWinograd`.
+    /// Whether inference convolutions may run as Winograd F(4×4, 3×3): set by `allowingWinograd`.
     @TaskLocal static var winogradAllowed = false
 
-    /// Runs `body` with Winograd F(2×2, 3×3) allowed for the inference convolutions it runs that
+    /// Runs `body` with Winograd F(4×4, 3×3) allowed for the inference convolutions it runs that
     /// `runsWinograd` (with a packed weight): for forward passes whose only results are class
     /// scores (`Network.classScores`).
     public static func allowingWinograd<R>(_ body: () throws -> R) rethrows -> R {
@@ -49,14 +49,12 @@ extension Kernels {
     }
 
     /// Fewest tiles for which `runsWinograd`, measured against the direct kernels (BENCHMARKS.md):
-    /// with AVX-512's 48-column micro-tile, a 7×7 map of one image (16 tiles) runs faster
-    /// directly and 32 tiles already run 1.3 times faster as Winograd; with the 16-column ones
-    /// (AVX2, portable) 16 tiles do. `CAMLAB_WINOGRAD=0` turns the path off, for benchmarks.
+    /// a 7×7 map of one image (4 tiles) runs faster directly on both AVX-512 and AVX2, and of two
+    /// images (8 tiles) 1.3 and 1.6 times faster as Winograd. `CAMLAB_WINOGRAD=0` turns the path
+    /// off, for benchmarks.
     static let winogradMinimumTiles: Int = {
         if let setting = getenv("CAMLAB_WINOGRAD"), String(cString: setting) == "0" { return .max }
-        var rows = 0, columns = 0
-        camlab_sgemm_micro_tile(&rows, &columns)
-        return columns > 16 ? 32 : 16
+        return 8
     }()
 
     /// Floats of V and M per chunk: the chunk is as many tiles as fit, in whole micro-tiles.
@@ -66,7 +64,7 @@ extension Kernels {
         camlab_winograd_weights_size(outChannels, inChannels)
     }
 
-    /// U_ξ = G g Gᵀ of an OIHW 3×3 weight, packed for the 16 products.
+    /// U_ξ = G g Gᵀ of an OIHW 3×3 weight, packed for the 36 products.
     static func packWinogradWeights(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
                                     into packed: UnsafeMutablePointer<Float>) {
         camlab_winograd_pack_weights(weight, outChannels, inChannels, packed)
@@ -82,24 +80,24 @@ extension Kernels {
                                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {
         precondition(g.isWinogradShape, "winogradConvolution: \(g) is not a 3×3 stride-1 convolution of one group")
-        let (tilesHigh, tilesWide) = ((g.outHeight + 1) / 2, (g.outWidth + 1) / 2)
+        let (tilesHigh, tilesWide) = ((g.outHeight + 3) / 4, (g.outWidth + 3) / 4)
         let (channels, outChannels, total) = (g.inChannels, g.outChannels, g.winogradTiles)
         var tileRows = 0, columns = 0
         camlab_sgemm_micro_tile(&tileRows, &columns)
-        let fitting = winogradChunkFloats / (16 * (channels + outChannels)) / columns * columns
+        let fitting = winogradChunkFloats / (36 * (channels + outChannels)) / columns * columns
         let chunk = min(max(columns, fitting), (total + columns - 1) / columns * columns)
         // Rows of V and M leave 16 columns of slack for the transforms' last block, and the planes
-        // are offset so that the 16 planes a transform touches do not share cache sets.
+        // are offset so that the 36 planes a transform touches do not share cache sets.
         let ld = chunk + 16
         let (vPlane, mPlane) = (channels * ld + 16, outChannels * ld + 16)
         let weightSize = camlab_sgemm_packed_a_size(outChannels, channels)
         let workers = 2 * 9 * outChannels * channels * g.outPixels >= parallelThreshold ? workerCount : 1
         let scratchSize = Int(camlab_winograd_scratch_size(tilesWide, chunk))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 16 * (vPlane + mPlane) + workers * scratchSize)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 36 * (vPlane + mPlane) + workers * scratchSize)
         let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: workers)
         finite.initialize(repeating: true)
         defer { buffer.deallocate(); finite.deallocate() }
-        let (v, m, scratch) = (buffer, buffer + 16 * vPlane, buffer + 16 * (vPlane + mPlane))
+        let (v, m, scratch) = (buffer, buffer + 36 * vPlane, buffer + 36 * (vPlane + mPlane))
         let imageTiles = tilesHigh * tilesWide
 
         /// Calls `body(image, tileFirst, tileEnd, column)` for the part of tiles first..<end in
@@ -122,7 +120,7 @@ extension Kernels {
                                           ld, vPlane, scratch + worker * scratchSize)
                 }
             }
-            split(16) { _, range in
+            split(36) { _, range in
                 for xi in range {
                     let product = m + xi * mPlane
                     camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,

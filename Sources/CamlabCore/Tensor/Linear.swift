@@ -273,7 +273,7 @@ public final class PackedConvolutionWeight: @unchecked Sendable {
     private let winogradLock = NSLock()
     private var winograd: [Float]?
 
-    /// The weight transformed for Winograd F(2×2, 3×3), for convolutions that `runsWinograd`:
+    /// The weight transformed for Winograd F(4×4, 3×3), for convolutions that `runsWinograd`:
     /// made on first use, since whether one does depends on the batch and the image size.
     func winogradValues() -> [Float] {
         winogradLock.lock()
@@ -281,7 +281,7 @@ public final class PackedConvolutionWeight: @unchecked Sendable {
         if let winograd { return winograd }
         let (o, c) = (weight.shape[0], weight.shape[1])
         precondition(weight.shape[2] == 3 && weight.shape[3] == 3 && groups == 1 && stride == 1 && dilation == 1,
-                     "PackedConvolutionWeight: Winograd F(2×2, 3×3) is for 3×3 stride-1 convolutions")
+                     "PackedConvolutionWeight: Winograd F(4×4, 3×3) is for 3×3 stride-1 convolutions")
         let count = Kernels.winogradWeightCount(outChannels: o, inChannels: c)
         let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             weight.scalars.withUnsafeBufferPointer {

@@ -1,6 +1,6 @@
 // CamlabKernels: the one piece of camlab written in C — a single-threaded, packed,
 // cache-blocked SGEMM, a direct convolution (strided ones as a sum of phases) and Winograd
-// F(2×2, 3×3)'s transforms, with runtime CPU dispatch.
+// F(4×4, 3×3)'s transforms, with runtime CPU dispatch.
 // Threads are added on the Swift side.
 #ifndef CAMLAB_KERNELS_H
 #define CAMLAB_KERNELS_H
@@ -103,10 +103,10 @@ void camlab_conv_weight_gradient(const float *padded, long padded_image, const f
                                  long padded_height, long padded_width, long out_channels,
                                  long kh, long kw, long length, float *weight_gradient);
 
-// MARK: Winograd F(2×2, 3×3) (winograd.c)
+// MARK: Winograd F(4×4, 3×3) (winograd.c)
 
 /// Floats of a 3×3 weight [out_channels][in_channels][3][3] transformed for
-/// camlab_winograd_*: 16 packed SGEMM A operands U_ξ (out_channels × in_channels).
+/// camlab_winograd_*: 36 packed SGEMM A operands U_ξ (out_channels × in_channels).
 long camlab_winograd_weights_size(long out_channels, long in_channels);
 
 /// U_ξ = (G g Gᵀ)[ξ] for every (k, c), each packed by camlab_sgemm_pack_a.
