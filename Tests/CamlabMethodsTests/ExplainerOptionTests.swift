@@ -92,6 +92,18 @@ struct ExplainerOptionTests {
         #expect(smoothed.scalars == projection.scalars)
     }
 
+    /// A weighted method's raw map is one product per image, α · A, instead of the sum of its
+    /// terms α_k A^k: the same map, summed in another order.
+    @Test(arguments: [MethodName.gradcam, .gradcampp, .xgradcam, .scorecam])
+    func aWeightedMapIsTheSumOfItsTerms(method: MethodName) throws {
+        let pass = try LayerPass(network: Self.network, input: Self.input, layerName: "features.3", classes: [1], target: .logit)
+        let weighted = try #require(method.layerMethod as? any WeightedCAMMethod)
+        let product = try weighted.rawMap(pass).detached(), sum = try weighted.combine(weighted.channelTerms(pass)).detached()
+        #expect(product.shape == sum.shape && product.shape == [1, 32, 32])
+        let scale = sum.scalars.map(Swift.abs).max()!
+        #expect(scale > 0 && zip(product.scalars, sum.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale })
+    }
+
     @Test func signRuleMakesEigenCAMPositiveWhereActivationsAre() throws {
         let raw = try explainer.explain(Self.input, ExplanationRequest(method: .eigencam))[0].raw!
         let pass = try LayerPass(network: Self.network, input: Self.input, layerName: "features.6", classes: nil, target: .logit)

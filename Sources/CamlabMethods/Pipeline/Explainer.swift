@@ -135,9 +135,13 @@ public struct Explainer {
                 let pass = try firstPass.flatMap { $0.input === batch && $0.layerName == layer ? $0 : nil }
                     ?? LayerPass(network: network, input: batch, layerName: layer, classes: classes, target: target,
                                  shouldStop: request.shouldStop)
-                let terms = try method.channelTerms(pass)
-                let raw = withoutGradient {
-                    request.eigenSmoothing ? PrincipalComponent.projection(of: terms.detached()) : method.combine(terms).detached()
+                // The methods run outside `withoutGradient`: some differentiate their gradients again.
+                let raw: Tensor
+                if request.eigenSmoothing {
+                    let terms = try method.channelTerms(pass)
+                    raw = withoutGradient { PrincipalComponent.projection(of: terms.detached()) }
+                } else {
+                    raw = try method.rawMap(pass).detached()
                 }
                 if firstRaw == nil { firstRaw = raw }
                 perLayer.append(withoutGradient { Self.scaledPerChannel(raw.relu().reshaped(to: [raw.shape[0], 1] + Array(raw.shape[1...])),
