@@ -5,8 +5,8 @@ import CamlabCore
 /// A method supplies the per-channel terms T^k [N, K, h, w] whose sum over k is the raw map
 /// (Grad-CAM: T^k = α_k A^k); `combine` sums them (Eigen-CAM and `--eigen-smooth` project them on
 /// their first principal component instead), and `rawMap` is that sum for a pass (a weighted
-/// method computes it as one product, without the terms). The shared pipeline (`Explainer`) does the rest:
-/// ReLU, min-max scaling, resizing to the input, fusing layers, smoothing.
+/// method computes it as one product, without the terms). The shared pipeline (`Explainer`) does
+/// the rest: ReLU, min-max scaling, resizing to the input, fusing layers, smoothing.
 public protocol CAMMethod {
     /// The per-channel terms of the raw map, [N, K, h, w].
     func channelTerms(_ pass: LayerPass) throws -> Tensor
