@@ -15,6 +15,9 @@ struct WinogradTests {
         .init(batch: 1, inChannels: 16, inHeight: 3, inWidth: 70, outChannels: 18, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         .init(batch: 1, inChannels: 24, inHeight: 40, inWidth: 37, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         .init(batch: 40, inChannels: 64, inHeight: 7, inWidth: 7, outChannels: 40, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        // 588 tiles, more than one chunk of 432 (448 with 16-column kernels): a chunk ends
+        // mid-image and mid-row.
+        .init(batch: 3, inChannels: 64, inHeight: 56, inWidth: 56, outChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         // One tile wide: outputs 2 and 1 columns wide.
         .init(batch: 2, inChannels: 16, inHeight: 40, inWidth: 2, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         .init(batch: 3, inChannels: 16, inHeight: 30, inWidth: 3, outChannels: 17, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
