@@ -33,7 +33,7 @@
 #include <string.h>
 
 long camlab_winograd_weights_size(long out_channels, long in_channels) {
-    return 36 * camlab_sgemm_packed_a_size(out_channels, in_channels);
+    return CAMLAB_WINOGRAD_PLANES * camlab_sgemm_packed_a_size(out_channels, in_channels);
 }
 
 /// G v for a column v of three taps.
@@ -48,7 +48,7 @@ static void apply_g(const double v[3], double out[6]) {
 
 void camlab_winograd_pack_weights(const float *weight, long out_channels, long in_channels, float *packed) {
     const long plane = out_channels * in_channels;
-    float *u = malloc((size_t)(36 * plane) * sizeof(float));
+    float *u = malloc((size_t)(CAMLAB_WINOGRAD_PLANES * plane) * sizeof(float));
     if (u == NULL) abort();
     for (long k = 0; k < out_channels; k++) {
         for (long c = 0; c < in_channels; c++) {
@@ -63,7 +63,7 @@ void camlab_winograd_pack_weights(const float *weight, long out_channels, long i
         }
     }
     const long size = camlab_sgemm_packed_a_size(out_channels, in_channels);
-    for (long xi = 0; xi < 36; xi++) {
+    for (long xi = 0; xi < CAMLAB_WINOGRAD_PLANES; xi++) {
         camlab_sgemm_pack_a(out_channels, in_channels, u + xi * plane, in_channels, false, packed + xi * size);
     }
     free(u);
@@ -171,13 +171,10 @@ __attribute__((always_inline)) static inline void input_body(
                 // (Bᵀ d) B along each row: columns 4t + j of the block's tiles, j = 0 … 5.
                 for (int i = 0; i < 6; i++) {
                     const float *row = columns + i * length + 4 * t;
-                    const v16 e01 = EVEN(load16(row), load16(row + LANES)), o01 = ODD(load16(row), load16(row + LANES));
-                    const v16 e23 = EVEN(load16(row + 2 * LANES), load16(row + 3 * LANES));
-                    const v16 o23 = ODD(load16(row + 2 * LANES), load16(row + 3 * LANES));
-                    const v16 f01 = EVEN(load16(row + 4), load16(row + 4 + LANES));
-                    const v16 p01 = ODD(load16(row + 4), load16(row + 4 + LANES));
-                    const v16 f23 = EVEN(load16(row + 4 + 2 * LANES), load16(row + 4 + 3 * LANES));
-                    const v16 p23 = ODD(load16(row + 4 + 2 * LANES), load16(row + 4 + 3 * LANES));
+                    v16 a[4], b[4]; // the 64 floats at 4t, and at 4t + 4
+                    for (int q = 0; q < 4; q++) a[q] = load16(row + q * LANES), b[q] = load16(row + 4 + q * LANES);
+                    const v16 e01 = EVEN(a[0], a[1]), o01 = ODD(a[0], a[1]), e23 = EVEN(a[2], a[3]), o23 = ODD(a[2], a[3]);
+                    const v16 f01 = EVEN(b[0], b[1]), p01 = ODD(b[0], b[1]), f23 = EVEN(b[2], b[3]), p23 = ODD(b[2], b[3]);
                     const v16 column[6] = {EVEN(e01, e23), EVEN(o01, o23), ODD(e01, e23), ODD(o01, o23),
                                            EVEN(f01, f23), EVEN(p01, p23)};
                     v16 transformed[6];

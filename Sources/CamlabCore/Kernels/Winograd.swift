@@ -17,8 +17,14 @@ import Foundation
 // pytorch-grad-cam with Winograd and agrees to 1e-4 without.
 
 extension ConvolutionGeometry {
-    /// 4×4 output tiles of the whole batch.
-    public var winogradTiles: Int { batch * ((outHeight + 3) / 4) * ((outWidth + 3) / 4) }
+    /// Tile rows and columns of one output image (a tile is 4×4 outputs).
+    var winogradTileGrid: (high: Int, wide: Int) {
+        let tile = Int(CAMLAB_WINOGRAD_TILE)
+        return ((outHeight + tile - 1) / tile, (outWidth + tile - 1) / tile)
+    }
+
+    /// Output tiles of the whole batch.
+    public var winogradTiles: Int { batch * winogradTileGrid.high * winogradTileGrid.wide }
 
     /// A convolution `winogradConvolution` computes: 3×3, stride 1, no dilation, one group.
     public var isWinogradShape: Bool {
@@ -80,24 +86,25 @@ extension Kernels {
                                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {
         precondition(g.isWinogradShape, "winogradConvolution: \(g) is not a 3×3 stride-1 convolution of one group")
-        let (tilesHigh, tilesWide) = ((g.outHeight + 3) / 4, (g.outWidth + 3) / 4)
+        let (tilesHigh, tilesWide) = g.winogradTileGrid
+        let planes = Int(CAMLAB_WINOGRAD_PLANES)
         let (channels, outChannels, total) = (g.inChannels, g.outChannels, g.winogradTiles)
         var tileRows = 0, columns = 0
         camlab_sgemm_micro_tile(&tileRows, &columns)
-        let fitting = winogradChunkFloats / (36 * (channels + outChannels)) / columns * columns
+        let fitting = winogradChunkFloats / (planes * (channels + outChannels)) / columns * columns
         let chunk = min(max(columns, fitting), (total + columns - 1) / columns * columns)
         // Rows of V and M leave 16 columns of slack for the transforms' last block, and the planes
-        // are offset so that the 36 planes a transform touches do not share cache sets.
+        // are offset so that the planes a transform touches do not share cache sets.
         let ld = chunk + 16
         let (vPlane, mPlane) = (channels * ld + 16, outChannels * ld + 16)
         let weightSize = camlab_sgemm_packed_a_size(outChannels, channels)
         let workers = 2 * 9 * outChannels * channels * g.outPixels >= parallelThreshold ? workerCount : 1
         let scratchSize = Int(camlab_winograd_scratch_size(tilesWide, chunk))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 36 * (vPlane + mPlane) + workers * scratchSize)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: planes * (vPlane + mPlane) + workers * scratchSize)
         let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: workers)
         finite.initialize(repeating: true)
         defer { buffer.deallocate(); finite.deallocate() }
-        let (v, m, scratch) = (buffer, buffer + 36 * vPlane, buffer + 36 * (vPlane + mPlane))
+        let (v, m, scratch) = (buffer, buffer + planes * vPlane, buffer + planes * (vPlane + mPlane))
         let imageTiles = tilesHigh * tilesWide
 
         /// Calls `body(image, tileFirst, tileEnd, column)` for the part of tiles first..<end in
@@ -120,7 +127,7 @@ extension Kernels {
                                           ld, vPlane, scratch + worker * scratchSize)
                 }
             }
-            split(36) { _, range in
+            split(planes) { _, range in
                 for xi in range {
                     let product = m + xi * mPlane
                     camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,

@@ -105,6 +105,10 @@ void camlab_conv_weight_gradient(const float *padded, long padded_image, const f
 
 // MARK: Winograd F(4×4, 3×3) (winograd.c)
 
+/// A tile is CAMLAB_WINOGRAD_TILE² outputs; its transformed patch has CAMLAB_WINOGRAD_PLANES
+/// elements ξ, each a matrix product of its own.
+enum { CAMLAB_WINOGRAD_TILE = 4, CAMLAB_WINOGRAD_PLANES = 36 };
+
 /// Floats of a 3×3 weight [out_channels][in_channels][3][3] transformed for
 /// camlab_winograd_*: 36 packed SGEMM A operands U_ξ (out_channels × in_channels).
 long camlab_winograd_weights_size(long out_channels, long in_channels);
