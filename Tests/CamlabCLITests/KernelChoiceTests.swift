@@ -18,7 +18,7 @@ struct KernelChoiceTests {
     /// Largest |a − b| over the largest |a|.
     func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         let scale = max(a.map(Swift.abs).max() ?? 0, 1e-12)
-        return zip(a, b).map { Swift.abs($0 - $1) }.max()! / scale
+        return zip(a, b).map { Swift.abs($0 - $1) }.reduce(0) { Swift.max($0, $1.isNaN ? .infinity : $1) } / scale
     }
 
     /// CamlabCoreTests' kernel tests — every convolution pass and GEMM against the naive

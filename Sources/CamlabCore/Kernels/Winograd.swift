@@ -63,8 +63,11 @@ extension Kernels {
         return 8
     }()
 
-    /// Floats of V and M per chunk: the chunk is as many tiles as fit, in whole micro-tiles.
+    /// Floats of V and M per shared chunk: the chunk is as many tiles as fit, in whole micro-tiles.
     private static let winogradChunkFloats = 1 << 21
+
+    /// Tiles of a block that one core takes through all three phases alone.
+    private static let winogradBlockTiles = 96
 
     static func winogradWeightCount(outChannels: Int, inChannels: Int) -> Int {
         camlab_winograd_weights_size(outChannels, inChannels)
@@ -78,10 +81,19 @@ extension Kernels {
 
     /// y = conv2d(x, w) (+ bias) (+ residual), then max(0, ·) when `relu`, for a geometry of
     /// `isWinogradShape` (the Tensor path takes only those that `runsWinograd`), with w transformed
-    /// by `packWinogradWeights`. Overwrites output. Each phase of a chunk (input transform,
-    /// products, output transform) splits its channels or its ξ over the cores, so the sums are
-    /// the same on any number of them. False, with the output unfinished, when a sum was not
-    /// finite: the caller computes it directly instead.
+    /// by `packWinogradWeights`. Overwrites output. False, with the output unfinished, when a sum
+    /// was not finite: the caller computes it directly instead.
+    ///
+    /// Per tile, the transforms write and read 36·(C + K) floats of V and M, and the products read
+    /// the 36·C·K floats of the weights once per group of tiles that shares them. So the tiles run
+    /// in one of two schedules, whichever moves less memory:
+    /// - while C·K/(C + K) is at most a block (`winogradBlockTiles`), each core takes blocks of
+    ///   tiles through all three phases alone: V and M stay in its own cache, and the weights it
+    ///   reads once per block are no more than they are;
+    /// - with more channels (a ResNet's 256 and 512), the cores share a chunk of at least
+    ///   C·K/(C + K) tiles and split each phase: the input transform and the output transform by
+    ///   channel, the products by ξ, so each core reads only its planes of the weights.
+    /// A tile's sums are the same in either, on any number of cores.
     static func winogradConvolution(input: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                                     output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
                                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool) -> Bool {
@@ -91,20 +103,24 @@ extension Kernels {
         let (channels, outChannels, total) = (g.inChannels, g.outChannels, g.winogradTiles)
         var tileRows = 0, columns = 0
         camlab_sgemm_micro_tile(&tileRows, &columns)
+        let roundedUp = { (tiles: Int) in (tiles + columns - 1) / columns * columns }
+        let reuse = channels * outChannels / (channels + outChannels)
+        let workers = 2 * 9 * outChannels * channels * g.outPixels >= parallelThreshold ? workerCount : 1
+        let privateBlocks = reuse <= winogradBlockTiles
         let fitting = winogradChunkFloats / (planes * (channels + outChannels)) / columns * columns
-        let chunk = min(max(columns, fitting), (total + columns - 1) / columns * columns)
+        let chunk = min(privateBlocks ? winogradBlockTiles : max(fitting, roundedUp(reuse)), roundedUp(total))
         // Rows of V and M leave 16 columns of slack for the transforms' last block, and the planes
         // are offset so that the planes a transform touches do not share cache sets.
         let ld = chunk + 16
         let (vPlane, mPlane) = (channels * ld + 16, outChannels * ld + 16)
         let weightSize = camlab_sgemm_packed_a_size(outChannels, channels)
-        let workers = 2 * 9 * outChannels * channels * g.outPixels >= parallelThreshold ? workerCount : 1
         let scratchSize = Int(camlab_winograd_scratch_size(tilesWide, chunk))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: planes * (vPlane + mPlane) + workers * scratchSize)
+        // One V and M per core for private blocks, one shared otherwise; a scratch per core.
+        let buffers = privateBlocks ? workers : 1, buffer = planes * (vPlane + mPlane)
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: buffers * buffer + workers * scratchSize)
         let finite = UnsafeMutableBufferPointer<Bool>.allocate(capacity: workers)
         finite.initialize(repeating: true)
-        defer { buffer.deallocate(); finite.deallocate() }
-        let (v, m, scratch) = (buffer, buffer + planes * vPlane, buffer + planes * (vPlane + mPlane))
+        defer { storage.deallocate(); finite.deallocate() }
         let imageTiles = tilesHigh * tilesWide
 
         /// Calls `body(image, tileFirst, tileEnd, column)` for the part of tiles first..<end in
@@ -115,36 +131,56 @@ extension Kernels {
                 body(n, low - n * imageTiles, high - n * imageTiles, low - first)
             }
         }
+        // The three phases of tiles first..<end, for some of the channels or of the ξ, with the
+        // V and M at `v` and the scratch of `worker`.
+        let scratch = { (worker: Int) in storage + buffers * buffer + worker * scratchSize }
+        func transformInput(_ first: Int, _ end: Int, _ range: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ worker: Int) {
+            forEachImage(first, end) { n, tileFirst, tileEnd, column in
+                camlab_winograd_input(input + n * g.inputImageSize, range.lowerBound, range.upperBound,
+                                      g.inHeight, g.inWidth, g.padding, tilesWide, tileFirst, tileEnd, v + column,
+                                      ld, vPlane, scratch(worker))
+            }
+        }
+        func multiply(_ count: Int, _ range: Range<Int>, _ v: UnsafeMutablePointer<Float>) {
+            let m = v + planes * vPlane
+            for xi in range {
+                let product = m + xi * mPlane
+                camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,
+                                       v + xi * vPlane, ld, false, product, ld, false)
+                // The output transform reads these columns of its last block: zeros, not garbage.
+                for k in 0..<outChannels { (product + k * ld + count).update(repeating: 0, count: 16) }
+            }
+        }
+        func transformOutput(_ first: Int, _ end: Int, _ range: Range<Int>, _ v: UnsafeMutablePointer<Float>, _ worker: Int) {
+            forEachImage(first, end) { n, tileFirst, tileEnd, column in
+                let allFinite = camlab_winograd_output(v + planes * vPlane + column, ld, mPlane, range.lowerBound,
+                                                       range.upperBound, tilesWide, tileFirst, tileEnd, g.outHeight,
+                                                       g.outWidth, bias, residual.map { $0 + n * g.outputImageSize },
+                                                       relu, output + n * g.outputImageSize, scratch(worker))
+                finite[worker] = finite[worker] && allFinite
+            }
+        }
+
         func split(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
             ParallelLoops.forEachChunk(of: count, workers: workers, body)
         }
+        if privateBlocks {
+            split(total) { worker, tiles in
+                let v = storage + worker * buffer
+                for first in stride(from: tiles.lowerBound, to: tiles.upperBound, by: chunk) {
+                    let end = min(tiles.upperBound, first + chunk)
+                    transformInput(first, end, 0..<channels, v, worker)
+                    multiply(end - first, 0..<planes, v)
+                    transformOutput(first, end, 0..<outChannels, v, worker)
+                }
+            }
+            return finite.allSatisfy { $0 }
+        }
         for first in stride(from: 0, to: total, by: chunk) {
-            let end = min(total, first + chunk), count = end - first
-            split(channels) { worker, range in
-                forEachImage(first, end) { n, tileFirst, tileEnd, column in
-                    camlab_winograd_input(input + n * g.inputImageSize, range.lowerBound, range.upperBound,
-                                          g.inHeight, g.inWidth, g.padding, tilesWide, tileFirst, tileEnd, v + column,
-                                          ld, vPlane, scratch + worker * scratchSize)
-                }
-            }
-            split(planes) { _, range in
-                for xi in range {
-                    let product = m + xi * mPlane
-                    camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,
-                                           v + xi * vPlane, ld, false, product, ld, false)
-                    // The output transform reads these columns of its last block: zeros, not garbage.
-                    for k in 0..<outChannels { (product + k * ld + count).update(repeating: 0, count: 16) }
-                }
-            }
-            split(outChannels) { worker, range in
-                forEachImage(first, end) { n, tileFirst, tileEnd, column in
-                    let allFinite = camlab_winograd_output(m + column, ld, mPlane, range.lowerBound, range.upperBound,
-                                                           tilesWide, tileFirst, tileEnd, g.outHeight, g.outWidth, bias,
-                                                           residual.map { $0 + n * g.outputImageSize }, relu,
-                                                           output + n * g.outputImageSize, scratch + worker * scratchSize)
-                    finite[worker] = finite[worker] && allFinite
-                }
-            }
+            let end = min(total, first + chunk)
+            split(channels) { worker, range in transformInput(first, end, range, storage, worker) }
+            split(planes) { _, range in multiply(end - first, range, storage) }
+            split(outChannels) { worker, range in transformOutput(first, end, range, storage, worker) }
             guard finite.allSatisfy({ $0 }) else { return false }
         }
         return true
