@@ -17,7 +17,8 @@
 //   AVX-512F  8×48: 24 zmm accumulators + 3 for B + 1 broadcast fit in the 32 registers; MR = 8
 //             divides the channel counts of small CNNs (16, 32, 64), so skinny GEMMs waste nothing.
 //             8×16 and 8×32 variants compute narrow edge panels (n = 27 pads to 32, not 48).
-//   AVX2+FMA  6×16: 12 ymm accumulators + 2 for B + 1 broadcast of the 16 registers (BLIS haswell).
+//   AVX2+FMA  6×16: 12 ymm accumulators + 2 for B + 1 broadcast of the 16 registers (BLIS haswell);
+//             a 6×8 variant computes edge panels of at most 5 columns.
 //   portable  4×16: plain C the compiler can vectorize for the baseline ISA (SSE2, NEON).
 //
 // The kernel is chosen once, at first use, with __builtin_cpu_supports. Only the kernel functions
@@ -29,6 +30,7 @@
 // extra pass over B for little reuse, so the micro-kernel reads B's rows in place (stride ldb).
 
 #include "CamlabKernels.h"
+#include "finish.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -133,6 +135,25 @@ static void kernel_avx2_6x16(long kc, const float *a, const float *b, long ldb,
     }
 }
 
+// 6 rows × 8 columns, for an edge panel of at most 5: a 7×7 map's 49 columns end in one, and the
+// 16-column kernel would compute 15 more.
+__attribute__((target("avx2,fma")))
+static void kernel_avx2_6x8(long kc, const float *a, const float *b, long ldb,
+                            float *c, long ldc, int accumulate) {
+    __m256 sums[6];
+    for (int r = 0; r < 6; r++) sums[r] = _mm256_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        const __m256 row = _mm256_loadu_ps(b);
+        for (int r = 0; r < 6; r++) sums[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r), row, sums[r]);
+        a += 6;
+        b += ldb;
+    }
+    for (int r = 0; r < 6; r++) {
+        float *cr = c + r * ldc;
+        _mm256_storeu_ps(cr, accumulate ? _mm256_add_ps(sums[r], _mm256_loadu_ps(cr)) : sums[r]);
+    }
+}
+
 #endif // __x86_64__
 
 static void kernel_portable_4x16(long kc, const float *a, const float *b, long ldb,
@@ -178,7 +199,7 @@ static void choose_kernel(void) {
         chosen = avx512;
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         kernel_config avx2 = {kernel_avx2_6x16,
-                              {kernel_avx2_6x16, kernel_avx2_6x16, kernel_avx2_6x16},
+                              {kernel_avx2_6x8, kernel_avx2_6x16, kernel_avx2_6x16},
                               6, 16, 120, 256, 3072, "avx2+fma 6x16"};
         chosen = avx2;
     }
@@ -304,29 +325,57 @@ void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpos
     }
 }
 
+// What is done to C's final values as they are written (see camlab_sgemm_prepacked_finished).
+typedef struct {
+    const float *bias, *residual;
+    bool relu;
+} epilogue;
+
+static const epilogue no_epilogue = {NULL, NULL, false};
+
+static bool has_work(epilogue e) { return e.bias || e.residual || e.relu; }
+
+// Rows `rows` × `cols` of C at row i0, column j0 (and at c_tile), finished in place.
+static void finish_tile(epilogue e, float *c_tile, long ldc, long i0, long j0, long rows, long cols) {
+    for (long r = 0; r < rows; r++)
+        finish_row(c_tile + r * ldc, e.bias ? e.bias[i0 + r] : 0.0f,
+                   e.residual ? e.residual + (i0 + r) * ldc + j0 : NULL, e.relu, c_tile + r * ldc, cols);
+}
+
 static void sgemm(long m, long n, long k, const float *a, long lda, bool transpose_a,
                   const float *prepacked, long prepacked_rows, long first_row,
-                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate);
+                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate,
+                  epilogue finish);
 
 void camlab_sgemm(long m, long n, long k,
                   const float *a, long lda, bool transpose_a,
                   const float *b, long ldb, bool transpose_b,
                   float *c, long ldc, bool accumulate) {
-    sgemm(m, n, k, a, lda, transpose_a, NULL, 0, 0, b, ldb, transpose_b, c, ldc, accumulate);
+    sgemm(m, n, k, a, lda, transpose_a, NULL, 0, 0, b, ldb, transpose_b, c, ldc, accumulate, no_epilogue);
 }
 
 void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
                             const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate) {
     sgemm(m, n, k, NULL, 0, false, packed_a, padded_rows(packed_rows), first_row, b, ldb, transpose_b, c, ldc,
-          accumulate);
+          accumulate, no_epilogue);
+}
+
+void camlab_sgemm_prepacked_finished(long m, long n, long k, const float *packed_a, long packed_rows,
+                                     long first_row, const float *b, long ldb, float *c, long ldc,
+                                     const float *bias, const float *residual, bool relu) {
+    const epilogue finish = {bias, residual, relu};
+    sgemm(m, n, k, NULL, 0, false, packed_a, padded_rows(packed_rows), first_row, b, ldb, false, c, ldc, false,
+          finish);
 }
 
 static void sgemm(long m, long n, long k, const float *a, long lda, bool transpose_a,
                   const float *prepacked, long prepacked_rows, long first_row,
-                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate) {
+                  const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate,
+                  epilogue finish) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!accumulate) clear_matrix(m, n, c, ldc);
+        if (has_work(finish)) finish_tile(finish, c, ldc, 0, 0, m, n);
         return;
     }
     const kernel_config *cfg = config();
@@ -352,8 +401,10 @@ static void sgemm(long m, long n, long k, const float *a, long lda, bool transpo
         const long nc = n - jc < cfg->nc ? n - jc : cfg->nc;
         for (long pc = 0; pc < k; pc += cfg->kc) {
             const long kc = k - pc < cfg->kc ? k - pc : cfg->kc;
-            // The first depth block writes C (or adds to it); later blocks always add.
+            // The first depth block writes C (or adds to it); later blocks always add. The last
+            // one finishes each tile it writes.
             const int add = accumulate || pc > 0;
+            const bool last = pc + kc >= k && has_work(finish);
 
             if (!b_in_place) {
                 for (long jr = 0; jr < nc; jr += nr) {
@@ -392,6 +443,7 @@ static void sgemm(long m, long n, long k, const float *a, long lda, bool transpo
                         float *c_tile = c + (ic + ir) * ldc + jc + jr;
                         if (rows == mr && cols == nr) {
                             cfg->kernel(kc, a_panel, b_panel, b_stride, c_tile, ldc, add);
+                            if (last) finish_tile(finish, c_tile, ldc, ic + ir, jc + jr, rows, cols);
                         } else {
                             edge_kernel(kc, a_panel, b_panel, b_stride, edge, nr, 0);
                             for (long r = 0; r < rows; r++) {
@@ -403,6 +455,7 @@ static void sgemm(long m, long n, long k, const float *a, long lda, bool transpo
                                     memcpy(dst, src, (size_t)cols * sizeof(float));
                                 }
                             }
+                            if (last) finish_tile(finish, c_tile, ldc, ic + ir, jc + jr, rows, cols);
                         }
                     }
                 }

@@ -66,4 +66,23 @@ struct InferencePathTests {
         #expect(block.operation != nil && written.operation == nil)
         #expect(written.scalars == (recorded + identity).relu().scalars && written.scalars == block.scalars)
     }
+
+    /// A 1×1 convolution runs as one GEMM, which adds the bias and the residual and applies the
+    /// ReLU to each tile of C as it writes it: products large enough to split over the cores by
+    /// C's rows (256 channels of a 7×7 map), by its columns (16 channels of 32×32), and a strided
+    /// downsample (im2col columns); each the same bits as the recorded graph.
+    @Test(arguments: [(128, 256, 7, 1), (64, 16, 32, 1), (64, 128, 14, 2)])
+    func aGEMMConvolutionFinishesItsTilesAsItWritesThem(inChannels: Int, outChannels: Int, size: Int, stride: Int) {
+        let x = input([1, inChannels, size, size], seed: 7) // one image: the cores split its GEMM
+        let (w, b) = (input([outChannels, inChannels, 1, 1], seed: 8), input([outChannels], seed: 9))
+        let recorded = x.conv2d(weight: w.requiringGradient(), bias: b, stride: stride)
+        let identity = input(recorded.shape, seed: 10)
+        let packed = PackedConvolutionWeight(weight: w, stride: stride, padding: 0, dilation: 1, groups: 1)
+        #expect(packed != nil)
+        let plain = withoutGradient { x.conv2d(weight: w, bias: b, stride: stride, packed: packed) }
+        let written = withoutGradient { x.conv2dReLU(weight: w, bias: b, stride: stride, adding: identity, packed: packed) }
+        #expect(plain.scalars == recorded.scalars)
+        #expect(written.scalars == (recorded + identity).relu().scalars)
+        #expect(written.scalars.contains(0) && written.scalars.contains { $0 > 0 })
+    }
 }

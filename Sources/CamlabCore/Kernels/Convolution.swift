@@ -151,16 +151,17 @@ extension Kernels {
                     if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
                     let b = g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns)
                     let c = outputImage + group * g.groupOutChannels * g.outPixels
-                    if let packedWeight {
+                    if let packedWeight { // one group: the GEMM finishes each tile as it writes it
                         gemm(m: g.outChannels, n: g.outPixels, k: g.patchSize, packedA: packedWeight, b: b,
-                             ldb: g.outPixels, c: c, ldc: g.outPixels, accumulate: false, parallel: parallelGEMM)
+                             ldb: g.outPixels, c: c, ldc: g.outPixels, bias: bias,
+                             residual: residual.map { $0 + n * g.outputImageSize }, relu: relu, parallel: parallelGEMM)
                     } else {
                         gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
                              a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
                              b: b, ldb: g.outPixels, transposeB: false, c: c, ldc: g.outPixels, accumulate: false)
                     }
                 }
-                if bias != nil || residual != nil || relu {
+                if packedWeight == nil && (bias != nil || residual != nil || relu) {
                     finish(outputImage, bias: bias, residual: residual.map { $0 + n * g.outputImageSize }, relu: relu,
                            channels: g.outChannels, plane: g.outPixels)
                 }

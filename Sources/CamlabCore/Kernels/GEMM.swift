@@ -143,24 +143,29 @@ extension Kernels {
         camlab_sgemm_pack_a(m, k, a, k, false, packed)
     }
 
-    /// C = A·B (+ C) with A (m×k) packed beforehand by `packA`, B k×n (leading dimension ldb).
-    /// Split over the cores (when `parallel` and large) into blocks of C's rows or columns —
-    /// never of the sum, so each block reads its part of the packed A in place and the sums are
-    /// the same on any number of cores.
+    /// C = A·B with A (m×k) packed beforehand by `packA`, B k×n (leading dimension ldb), then
+    /// C = max(0, (C + bias[row]) + residual) where given (residual laid out as C): a
+    /// convolution's last write, done to each tile of C as it is computed. Split over the cores
+    /// (when `parallel` and large) into blocks of C's rows or columns — never of the sum, so
+    /// each block reads its part of the packed A in place and the sums are the same on any
+    /// number of cores.
     static func gemm(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     accumulate: Bool, parallel: Bool) {
+                     bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
+                     parallel: Bool) {
         guard m > 0 && n > 0 else { return }
         let workers = parallel ? workerCount : 1
         guard workers > 1 && 2 * m * n * k >= parallelThreshold else {
-            camlab_sgemm_prepacked(m, n, k, packedA, m, 0, b, ldb, false, c, ldc, accumulate)
+            camlab_sgemm_prepacked_finished(m, n, k, packedA, m, 0, b, ldb, c, ldc, bias, residual, relu)
             return
         }
         forEachBlockOfC(m: m, n: n, workers: workers) { splitColumns, first, end in
             if splitColumns {
-                camlab_sgemm_prepacked(m, end - first, k, packedA, m, 0, b + first, ldb, false, c + first, ldc, accumulate)
+                camlab_sgemm_prepacked_finished(m, end - first, k, packedA, m, 0, b + first, ldb, c + first, ldc,
+                                                bias, residual.map { $0 + first }, relu)
             } else {
-                camlab_sgemm_prepacked(end - first, n, k, packedA, m, first, b, ldb, false, c + first * ldc, ldc, accumulate)
+                camlab_sgemm_prepacked_finished(end - first, n, k, packedA, m, first, b, ldb, c + first * ldc, ldc,
+                                                bias.map { $0 + first }, residual.map { $0 + first * ldc }, relu)
             }
         }
     }

@@ -31,6 +31,13 @@ void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpos
 void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
                             const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate);
 
+/// camlab_sgemm_prepacked, then C[i][j] = (C[i][j] + bias[i]) + residual[i·ldc + j] and
+/// max(0, ·) when `relu` (bias and residual may be NULL), applied to each tile of C as the last
+/// depth block writes it: a convolution's last write, while the tile is still in L1.
+void camlab_sgemm_prepacked_finished(long m, long n, long k, const float *packed_a, long packed_rows,
+                                     long first_row, const float *b, long ldb, float *c, long ldc,
+                                     const float *bias, const float *residual, bool relu);
+
 /// The micro-tile (rows × columns of C) of the kernel chosen for this CPU. Callers that split C
 /// across threads align their blocks to it so no thread computes padded edge tiles needlessly.
 void camlab_sgemm_micro_tile(long *rows, long *columns);
