@@ -325,7 +325,7 @@ void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpos
     }
 }
 
-// What is done to C's final values as they are written (see camlab_sgemm_prepacked_finished).
+// What is done to C's final values as they are written (see camlab_sgemm_prepacked).
 typedef struct {
     const float *bias, *residual;
     bool relu;
@@ -355,14 +355,8 @@ void camlab_sgemm(long m, long n, long k,
 }
 
 void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
-                            const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate) {
-    sgemm(m, n, k, NULL, 0, false, packed_a, padded_rows(packed_rows), first_row, b, ldb, transpose_b, c, ldc,
-          accumulate, no_epilogue);
-}
-
-void camlab_sgemm_prepacked_finished(long m, long n, long k, const float *packed_a, long packed_rows,
-                                     long first_row, const float *b, long ldb, float *c, long ldc,
-                                     const float *bias, const float *residual, bool relu) {
+                            const float *b, long ldb, float *c, long ldc,
+                            const float *bias, const float *residual, bool relu) {
     const epilogue finish = {bias, residual, relu};
     sgemm(m, n, k, NULL, 0, false, packed_a, padded_rows(packed_rows), first_row, b, ldb, false, c, ldc, false,
           finish);

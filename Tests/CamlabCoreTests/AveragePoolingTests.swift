@@ -66,8 +66,8 @@ struct AveragePoolingTests {
         }
         #expect(y.count == values.count, "\(name): \(y.count) outputs, PyTorch's loop gives \(values.count)")
         guard y.count == values.count else { return }
-        let valueError = zip(y.scalars, values).map { Swift.abs(Double($0) - $1) }.reduce(0) { Swift.max($0, $1.isNaN ? .infinity : $1) }
-        let gradientError = zip(dx.scalars, expectedGradient).map { Swift.abs(Double($0) - $1) }.reduce(0) { Swift.max($0, $1.isNaN ? .infinity : $1) }
+        let valueError = largestError(zip(y.scalars, values).map { Swift.abs(Double($0) - $1) })
+        let gradientError = largestError(zip(dx.scalars, expectedGradient).map { Swift.abs(Double($0) - $1) })
         #expect(valueError < 1e-6, "\(name): values off by \(valueError)")
         #expect(gradientError < 1e-5, "\(name): gradient off by \(gradientError)")
     }

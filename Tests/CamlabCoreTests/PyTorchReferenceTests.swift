@@ -153,7 +153,7 @@ struct PyTorchReferenceTests {
             let (shape, want) = c.expected(key)
             #expect(actual.shape == shape || (shape.isEmpty && actual.count == 1), "\(c.name).\(key): shape \(actual.shape) vs \(shape)")
             let scale = want.map(Swift.abs).max() ?? 0
-            let error = zip(actual.scalars, want).map { Swift.abs(Double($0) - $1) }.reduce(0) { Swift.max($0, $1.isNaN ? .infinity : $1) }
+            let error = largestError(zip(actual.scalars, want).map { Swift.abs(Double($0) - $1) })
             // Float32 in both; only the order of summation differs.
             #expect(error <= 1e-5 * Swift.max(scale, 1), "\(c.name).\(key): off by \(error) (scale \(scale))")
         }

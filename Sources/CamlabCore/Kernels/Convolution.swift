@@ -144,35 +144,36 @@ extension Kernels {
         defer { scratch.free() }
         forEachImageRange(g) { worker, images, parallelGEMM in
             for n in images {
-                let outputImage = output + n * g.outputImageSize
                 forEachGroup(g, parallelGEMM: parallelGEMM, worker: worker) { group, parallelGEMM, worker in
                     let groupImage = input + n * g.inputImageSize + group * g.groupInputSize
                     let columns = scratch.buffer(of: worker)
                     if !g.imageIsColumnMatrix { im2col(image: groupImage, columns: columns, geometry: g.oneGroup) }
                     let b = g.imageIsColumnMatrix ? groupImage : UnsafePointer(columns)
-                    let c = outputImage + group * g.groupOutChannels * g.outPixels
-                    if let packedWeight { // one group: the GEMM finishes each tile as it writes it
+                    // The group's planes of the output (and of the residual) and its slice of the bias.
+                    let planes = n * g.outputImageSize + group * g.groupOutChannels * g.outPixels
+                    let (c, groupResidual) = (output + planes, residual.map { $0 + planes })
+                    let groupBias = bias.map { $0 + group * g.groupOutChannels }
+                    if let packedWeight { // the GEMM finishes each tile as it writes it
                         gemm(m: g.outChannels, n: g.outPixels, k: g.patchSize, packedA: packedWeight, b: b,
-                             ldb: g.outPixels, c: c, ldc: g.outPixels, bias: bias,
-                             residual: residual.map { $0 + n * g.outputImageSize }, relu: relu, parallel: parallelGEMM)
+                             ldb: g.outPixels, c: c, ldc: g.outPixels, bias: groupBias, residual: groupResidual,
+                             relu: relu, parallel: parallelGEMM)
                     } else {
                         gemm(parallel: parallelGEMM, m: g.groupOutChannels, n: g.outPixels, k: g.patchSize,
                              a: weight + group * g.groupWeightSize, lda: g.patchSize, transposeA: false,
                              b: b, ldb: g.outPixels, transposeB: false, c: c, ldc: g.outPixels, accumulate: false)
+                        finish(c, bias: groupBias, residual: groupResidual, relu: relu,
+                               channels: g.groupOutChannels, plane: g.outPixels)
                     }
-                }
-                if packedWeight == nil && (bias != nil || residual != nil || relu) {
-                    finish(outputImage, bias: bias, residual: residual.map { $0 + n * g.outputImageSize }, relu: relu,
-                           channels: g.outChannels, plane: g.outPixels)
                 }
             }
         }
     }
 
-    /// y = max(0, (y + bias[o]) + residual) over one image's planes, each part only when asked
+    /// y = max(0, (y + bias[o]) + residual) over `channels` planes, each part only when asked
     /// for, in place: the same last write as the direct kernels'.
     private static func finish(_ image: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
                                residual: UnsafePointer<Float>?, relu: Bool, channels: Int, plane: Int) {
+        guard bias != nil || residual != nil || relu else { return }
         for channel in 0..<channels {
             let values = image + channel * plane
             camlab_conv_finish(values, bias?[channel] ?? 0, residual.map { $0 + channel * plane }, relu, values, plane)

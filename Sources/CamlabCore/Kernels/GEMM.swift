@@ -151,21 +151,20 @@ extension Kernels {
     /// number of cores.
     static func gemm(m: Int, n: Int, k: Int, packedA: UnsafePointer<Float>,
                      b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                     bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
-                     parallel: Bool) {
+                     bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, relu: Bool, parallel: Bool) {
         guard m > 0 && n > 0 else { return }
         let workers = parallel ? workerCount : 1
         guard workers > 1 && 2 * m * n * k >= parallelThreshold else {
-            camlab_sgemm_prepacked_finished(m, n, k, packedA, m, 0, b, ldb, c, ldc, bias, residual, relu)
+            camlab_sgemm_prepacked(m, n, k, packedA, m, 0, b, ldb, c, ldc, bias, residual, relu)
             return
         }
         forEachBlockOfC(m: m, n: n, workers: workers) { splitColumns, first, end in
             if splitColumns {
-                camlab_sgemm_prepacked_finished(m, end - first, k, packedA, m, 0, b + first, ldb, c + first, ldc,
-                                                bias, residual.map { $0 + first }, relu)
+                camlab_sgemm_prepacked(m, end - first, k, packedA, m, 0, b + first, ldb, c + first, ldc,
+                                       bias, residual.map { $0 + first }, relu)
             } else {
-                camlab_sgemm_prepacked_finished(end - first, n, k, packedA, m, first, b, ldb, c + first * ldc, ldc,
-                                                bias.map { $0 + first }, residual.map { $0 + first * ldc }, relu)
+                camlab_sgemm_prepacked(end - first, n, k, packedA, m, first, b, ldb, c + first * ldc, ldc,
+                                       bias.map { $0 + first }, residual.map { $0 + first * ldc }, relu)
             }
         }
     }

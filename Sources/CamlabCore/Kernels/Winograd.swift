@@ -146,7 +146,7 @@ extension Kernels {
             for xi in range {
                 let product = m + xi * mPlane
                 camlab_sgemm_prepacked(outChannels, count, channels, packed + xi * weightSize, outChannels, 0,
-                                       v + xi * vPlane, ld, false, product, ld, false)
+                                       v + xi * vPlane, ld, product, ld, nil, nil, false)
                 // The output transform reads these columns of its last block: zeros, not garbage.
                 for k in 0..<outChannels { (product + k * ld + count).update(repeating: 0, count: 16) }
             }

@@ -26,17 +26,14 @@ long camlab_sgemm_packed_a_size(long m, long k);
 /// Packs op(A), m×k, for camlab_sgemm_prepacked: for an A that many products share.
 void camlab_sgemm_pack_a(long m, long k, const float *a, long lda, bool transpose_a, float *packed);
 
-/// camlab_sgemm with op(A) packed beforehand: rows first_row..<first_row + m of an A of
-/// packed_rows rows (first_row a multiple of the micro-tile's rows).
+/// C = op(A)·B (B k×n, not transposed) with op(A) packed beforehand: rows
+/// first_row..<first_row + m of an A of packed_rows rows (first_row a multiple of the
+/// micro-tile's rows). Then C[i][j] = (C[i][j] + bias[i]) + residual[i·ldc + j] and max(0, ·)
+/// when `relu` (bias and residual may be NULL), applied to each tile of C as the last depth
+/// block writes it: a convolution's last write, while the tile is still in L1.
 void camlab_sgemm_prepacked(long m, long n, long k, const float *packed_a, long packed_rows, long first_row,
-                            const float *b, long ldb, bool transpose_b, float *c, long ldc, bool accumulate);
-
-/// camlab_sgemm_prepacked, then C[i][j] = (C[i][j] + bias[i]) + residual[i·ldc + j] and
-/// max(0, ·) when `relu` (bias and residual may be NULL), applied to each tile of C as the last
-/// depth block writes it: a convolution's last write, while the tile is still in L1.
-void camlab_sgemm_prepacked_finished(long m, long n, long k, const float *packed_a, long packed_rows,
-                                     long first_row, const float *b, long ldb, float *c, long ldc,
-                                     const float *bias, const float *residual, bool relu);
+                            const float *b, long ldb, float *c, long ldc,
+                            const float *bias, const float *residual, bool relu);
 
 /// The micro-tile (rows × columns of C) of the kernel chosen for this CPU. Callers that split C
 /// across threads align their blocks to it so no thread computes padded edge tiles needlessly.
